@@ -1,0 +1,3 @@
+fn main() {
+    println!("meshform v{}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,5 @@
+//! The engine: dependency graph, plan, plan rendering and the apply walk.
+//!
+//! It takes a loaded configuration, prior state and a provider registry (a
+//! value, chosen by the binary) and produces a plan, then applies it. It never
+//! prints and never opens network connections or files on its own.

@@ -1,0 +1,8 @@
+//! Terraform's expression language: values, types and evaluation.
+//!
+//! `lang` is the shared vocabulary of meshform: [`Value`] (with unknown and
+//! sensitive marks), `Type`, the attribute/block `Schema` and reference
+//! addresses. It evaluates HCL expressions exactly as Terraform does.
+//!
+//! It never does I/O itself: files reach it only through an injected loader,
+//! and it knows nothing of configuration blocks, providers, state or HTTP.
