@@ -6,3 +6,10 @@
 //!
 //! It never does I/O itself: files reach it only through an injected loader,
 //! and it knows nothing of configuration blocks, providers, state or HTTP.
+
+pub mod diag;
+
+pub use diag::{Diagnostic, Diagnostics, Pos, Severity, SourceRange};
+/// The HCL syntax tree every meshform crate shares, re-exported so that all
+/// of them agree on one version.
+pub use hcl_edit;

@@ -1,0 +1,8 @@
+//! One module per command (or command group): an `Args` struct parsed by
+//! clap, and a `run` function that does the work through the library crates.
+
+pub mod helm;
+pub mod init;
+pub mod sandbox;
+pub mod state;
+pub mod validate;

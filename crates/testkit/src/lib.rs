@@ -1,0 +1,62 @@
+//! Test support shared by every meshform crate (a dev-dependency only):
+//! finding the read-only reference data in `../shared`.
+//!
+//! Tests that need `../shared` call [`shared_dir`]; when the data is missing
+//! they skip with a printed reason, unless `MESHFORM_REQUIRE_SHARED=1`, where
+//! a missing fixture fails the test.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/testkit sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+fn required() -> bool {
+    std::env::var("MESHFORM_REQUIRE_SHARED").is_ok_and(|v| v == "1")
+}
+
+/// The `shared` directory: `$MESHFORM_SHARED`, else `../shared` beside the
+/// workspace. `None` (after printing why) when it is absent and not required.
+pub fn shared_dir() -> Option<PathBuf> {
+    let candidate = match std::env::var_os("MESHFORM_SHARED") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => workspace_root().join("../shared"),
+    };
+    if candidate.is_dir() {
+        return Some(candidate);
+    }
+    let reason = format!(
+        "shared reference data not found at {} (set MESHFORM_SHARED)",
+        candidate.display()
+    );
+    if required() {
+        panic!("{reason}; MESHFORM_REQUIRE_SHARED=1 makes this a failure");
+    }
+    eprintln!("skipped: {reason}");
+    None
+}
+
+/// A file or directory inside `shared`, with the same skip/fail rule as
+/// [`shared_dir`] when it is missing.
+pub fn shared_path(relative: &str) -> Option<PathBuf> {
+    let path = shared_dir()?.join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    let reason = format!("shared fixture {} is missing", path.display());
+    if required() {
+        panic!("{reason}; MESHFORM_REQUIRE_SHARED=1 makes this a failure");
+    }
+    eprintln!("skipped: {reason}");
+    None
+}
+
+/// A directory under `testdata/` of the workspace.
+pub fn testdata(relative: &str) -> PathBuf {
+    workspace_root().join("testdata").join(relative)
+}
