@@ -8,8 +8,10 @@
 //! and it knows nothing of configuration blocks, providers, state or HTTP.
 
 pub mod diag;
+pub mod types;
 
 pub use diag::{Diagnostic, Diagnostics, Pos, Severity, SourceRange};
+pub use types::Type;
 /// The HCL syntax tree every meshform crate shares, re-exported so that all
 /// of them agree on one version.
 pub use hcl_edit;
