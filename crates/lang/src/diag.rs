@@ -64,6 +64,37 @@ impl fmt::Display for SourceRange {
     }
 }
 
+/// One source file: its name as the user reads it and its whole text, so
+/// that byte spans from the parser become lines and columns, and the
+/// renderer can quote the offending line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub name: Arc<str>,
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The source range of a byte span of this file.
+    pub fn range(&self, span: std::ops::Range<usize>) -> SourceRange {
+        SourceRange::from_bytes(self.name.clone(), &self.text, span)
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        self.text
+            .split('\n')
+            .nth(line.checked_sub(1)?)
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    }
+}
+
 /// One problem found in user input (or while acting on it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {

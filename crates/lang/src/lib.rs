@@ -10,7 +10,7 @@
 pub mod diag;
 pub mod types;
 
-pub use diag::{Diagnostic, Diagnostics, Pos, Severity, SourceRange};
+pub use diag::{Diagnostic, Diagnostics, Pos, Severity, SourceFile, SourceRange};
 pub use types::Type;
 /// The HCL syntax tree every meshform crate shares, re-exported so that all
 /// of them agree on one version.
