@@ -1,0 +1,1 @@
+//! Where variable values come from (placeholder replaced below).
