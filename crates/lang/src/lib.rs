@@ -8,6 +8,7 @@
 //! and it knows nothing of configuration blocks, providers, state or HTTP.
 
 pub mod diag;
+pub mod schema;
 pub mod types;
 
 pub use diag::{Diagnostic, Diagnostics, Pos, Severity, SourceFile, SourceRange};
