@@ -5,6 +5,8 @@
 //! and the nesting of labels follows each block type. Diagnostics quote the
 //! translated text, since JSON keeps no expression positions of its own.
 
+use std::sync::Arc;
+
 use meshform_lang::hcl_edit::parser::parse_body;
 use meshform_lang::hcl_edit::structure::Body;
 use meshform_lang::{Diagnostic, Diagnostics, SourceFile, SourceRange};
@@ -32,7 +34,65 @@ fn label_count(block_type: &str) -> usize {
     }
 }
 
-pub fn parse_json_file(file: &SourceFile, diags: &mut Diagnostics) -> Option<Body> {
+pub fn parse_json_file(
+    file: &SourceFile,
+    diags: &mut Diagnostics,
+) -> Option<(Arc<SourceFile>, Body)> {
+    let top = json_object(file, diags)?;
+    let mut out = String::new();
+    for (block_type, v) in &top {
+        if block_type == "//" {
+            continue;
+        }
+        emit_labelled(
+            &mut out,
+            block_type,
+            &mut Vec::new(),
+            label_count(block_type),
+            v,
+        );
+    }
+    parse_translation(file, &out, diags)
+}
+
+/// A `.tfvars.json` file: every top-level key assigns a variable.
+pub fn parse_tfvars_json(
+    file: &SourceFile,
+    diags: &mut Diagnostics,
+) -> Option<(Arc<SourceFile>, Body)> {
+    let top = json_object(file, diags)?;
+    let mut out = String::new();
+    for (name, v) in &top {
+        out.push_str(&ident_or_quoted(name));
+        out.push_str(" = ");
+        out.push_str(&expr(v));
+        out.push('\n');
+    }
+    parse_translation(file, &out, diags)
+}
+
+fn parse_translation(
+    file: &SourceFile,
+    text: &str,
+    diags: &mut Diagnostics,
+) -> Option<(Arc<SourceFile>, Body)> {
+    match parse_body(text) {
+        Ok(body) => Some((Arc::new(SourceFile::new(file.name.clone(), text)), body)),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Invalid JSON configuration",
+                format!(
+                    "{}: a value could not be read as an expression: {}.",
+                    file.name,
+                    e.message()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn json_object(file: &SourceFile, diags: &mut Diagnostics) -> Option<serde_json::Map<String, J>> {
     let doc: J = match serde_json::from_str(&file.text) {
         Ok(d) => d,
         Err(e) => {
@@ -51,39 +111,12 @@ pub fn parse_json_file(file: &SourceFile, diags: &mut Diagnostics) -> Option<Bod
             return None;
         }
     };
-    let J::Object(top) = &doc else {
-        diags.push(Diagnostic::error(
-            "Invalid JSON configuration",
-            format!(
-                "{}: the root of a JSON configuration file must be an object.",
-                file.name
-            ),
-        ));
-        return None;
-    };
-    let mut out = String::new();
-    for (block_type, v) in top {
-        if block_type == "//" {
-            continue;
-        }
-        emit_labelled(
-            &mut out,
-            block_type,
-            &mut Vec::new(),
-            label_count(block_type),
-            v,
-        );
-    }
-    match parse_body(&out) {
-        Ok(body) => Some(body),
-        Err(e) => {
+    match doc {
+        J::Object(top) => Some(top),
+        _ => {
             diags.push(Diagnostic::error(
                 "Invalid JSON configuration",
-                format!(
-                    "{}: a value could not be read as an expression: {}.",
-                    file.name,
-                    e.message()
-                ),
+                format!("{}: the root of a JSON file must be an object.", file.name),
             ));
             None
         }

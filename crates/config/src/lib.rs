@@ -65,10 +65,13 @@ fn load_module_inner(dir: &Path, diags: &mut Diagnostics, depth: usize) -> Modul
             }
         };
         let file = Arc::new(SourceFile::new(display.as_str(), text));
-        primary.sources.push(file.clone());
-        let Some(body) = syntax::parse_file(&file, diags) else {
+        let Some((file, body)) = syntax::parse_file(file.clone(), diags).or_else(|| {
+            primary.sources.push(file);
+            None
+        }) else {
             continue;
         };
+        primary.sources.push(file.clone());
         let raw = decode::raw_blocks(&file, &body, diags);
         if syntax::is_override_file(&path) {
             overrides.extend(raw);

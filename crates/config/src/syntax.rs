@@ -1,6 +1,7 @@
 //! Finding and parsing configuration files.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use meshform_lang::hcl_edit::parser::parse_body;
 use meshform_lang::hcl_edit::structure::Body;
@@ -49,14 +50,20 @@ pub fn is_override_file(path: &Path) -> bool {
 
 /// Parses one file into an HCL body: native syntax directly, JSON syntax
 /// through its translation. `None` after a diagnostic when it does not parse.
-pub fn parse_file(file: &SourceFile, diags: &mut Diagnostics) -> Option<Body> {
+///
+/// The returned file is the one the body's spans refer to: for JSON, a file
+/// of the same name holding the translated text.
+pub fn parse_file(
+    file: Arc<SourceFile>,
+    diags: &mut Diagnostics,
+) -> Option<(Arc<SourceFile>, Body)> {
     if file.name.ends_with(".json") {
-        return crate::json::parse_json_file(file, diags);
+        return crate::json::parse_json_file(&file, diags);
     }
     match parse_body(&file.text) {
-        Ok(body) => Some(body),
+        Ok(body) => Some((file, body)),
         Err(e) => {
-            diags.push(parse_error_diagnostic(file, &e));
+            diags.push(parse_error_diagnostic(&file, &e));
             None
         }
     }
