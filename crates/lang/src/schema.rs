@@ -157,6 +157,9 @@ pub struct PlanBehavior {
     /// A null configuration and an empty (or all-null) prior value compare
     /// equal, so the prior value is kept without a diff.
     pub null_equals_empty: bool,
+    /// The attribute holds JSON text: a planned value that is JSON-equal to
+    /// the prior one keeps the prior text.
+    pub semantic_json: bool,
 }
 
 impl PlanBehavior {
@@ -682,6 +685,7 @@ fn read_plan(obj: &Map<String, Json>, path: &str) -> Result<PlanBehavior, Schema
         use_state_for_unknown: flag(pobj, "use_state_for_unknown", &ppath)?,
         default: pobj.get("default").cloned(),
         null_equals_empty: flag(pobj, "null_equals_empty", &ppath)?,
+        semantic_json: flag(pobj, "semantic_json", &ppath)?,
     })
 }
 
@@ -698,6 +702,9 @@ fn plan_to_json(plan: &PlanBehavior) -> Json {
     }
     if plan.null_equals_empty {
         obj.insert("null_equals_empty".into(), Json::Bool(true));
+    }
+    if plan.semantic_json {
+        obj.insert("semantic_json".into(), Json::Bool(true));
     }
     Json::Object(obj)
 }
@@ -789,6 +796,7 @@ mod tests {
         attr.plan.use_state_for_unknown = true;
         attr.plan.default = Some(json!("x"));
         attr.plan.null_equals_empty = true;
+        attr.plan.semantic_json = true;
         let mut block = Block::default();
         block.attributes.insert("a".into(), attr);
         let mut provider = ProviderSchema::default();

@@ -1,0 +1,7 @@
+//! Kong Konnect: the kong/konnect-beta 0.1.0 mesh resources and the
+//! kong/konnect 2.4.1 system-account resources, described by generated
+//! tables and served by one generic implementation.
+
+pub mod tables;
+
+pub use tables::{KonnectTables, ResourceTable, KONNECT, KONNECT_BETA};
