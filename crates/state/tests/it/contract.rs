@@ -1,0 +1,250 @@
+//! Terraform's state-manager contract: lineage never changes, the serial
+//! rises by one per real change and not for identical writes, and pushes of
+//! foreign lineages or older serials are refused unless forced.
+
+use meshform_state::{
+    tfstate, Action, Change, CommitOutcome, ExactJson, InstanceStatus, ObjectKey, OutputState,
+    StateError,
+};
+
+use crate::common::{addr, thing, TempState};
+
+#[test]
+fn lineage_is_constant_and_serial_rises_only_on_real_change() {
+    let t = TempState::new();
+    let mut store = t.open("apply");
+    let (lineage, serial) = store.lineage_and_serial().unwrap();
+    assert_eq!(serial, 0);
+    assert_eq!(lineage.len(), 36, "a UUID lineage");
+
+    let a = thing("fake_thing.a", r#"{"id":"1","name":"a"}"#);
+    assert_eq!(
+        store.put_object(a.clone()).unwrap(),
+        CommitOutcome::Committed { serial: 1 }
+    );
+    assert_eq!(
+        store.put_object(a.clone()).unwrap(),
+        CommitOutcome::Unchanged { serial: 1 }
+    );
+    let mut a2 = a.clone();
+    a2.attributes = ExactJson::parse(r#"{"id":"1","name":"b"}"#).unwrap();
+    assert_eq!(store.put_object(a2).unwrap().serial(), 2);
+    let output = OutputState {
+        value: ExactJson::parse(r#""x""#).unwrap(),
+        type_json: serde_json::json!("string"),
+        sensitive: false,
+    };
+    assert_eq!(
+        store
+            .set_output("o", Some(output.clone()))
+            .unwrap()
+            .serial(),
+        3
+    );
+    assert_eq!(
+        store.set_output("o", Some(output)).unwrap(),
+        CommitOutcome::Unchanged { serial: 3 }
+    );
+    assert_eq!(
+        store
+            .delete_object(ObjectKey::current(addr("fake_thing.zzz")))
+            .unwrap(),
+        CommitOutcome::Unchanged { serial: 3 }
+    );
+    assert_eq!(
+        store
+            .set_tainted(&addr("fake_thing.a"), true)
+            .unwrap()
+            .serial(),
+        4
+    );
+    assert_eq!(
+        store.set_tainted(&addr("fake_thing.a"), true).unwrap(),
+        CommitOutcome::Unchanged { serial: 4 }
+    );
+    assert_eq!(
+        store.snapshot().unwrap().instances[0].status,
+        InstanceStatus::Tainted
+    );
+    assert_eq!(
+        store
+            .delete_object(ObjectKey::current(addr("fake_thing.a")))
+            .unwrap()
+            .serial(),
+        5
+    );
+
+    // Reopening changes nothing.
+    drop(store);
+    let store = t.open("plan");
+    let snap = store.snapshot().unwrap();
+    assert_eq!((snap.lineage.as_str(), snap.serial), (lineage.as_str(), 5));
+    let actions: Vec<(u64, Action)> = store
+        .history(None)
+        .unwrap()
+        .iter()
+        .map(|h| (h.serial, h.action))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (1, Action::Create),
+            (2, Action::Update),
+            (3, Action::Output),
+            (4, Action::Taint),
+            (5, Action::Delete)
+        ]
+    );
+    let a_history = store.history(Some("fake_thing.a")).unwrap();
+    assert_eq!(a_history.len(), 4);
+    assert!(a_history.iter().all(|h| h.command == "apply"));
+    assert!(a_history[0].before.is_none());
+    assert!(a_history[3].after.is_none());
+}
+
+#[test]
+fn a_commit_of_several_changes_bumps_the_serial_once() {
+    let t = TempState::new();
+    let mut store = t.open("apply");
+    let outcome = store
+        .commit(vec![
+            Change::Put(thing("fake_thing.a", "{}")),
+            Change::Put(thing("fake_thing.b", "{}")),
+            Change::Move {
+                from: addr("fake_thing.b"),
+                to: addr("fake_thing.c[\"k\"]"),
+            },
+        ])
+        .unwrap();
+    assert_eq!(outcome.serial(), 1);
+    let listed: Vec<String> = store
+        .list_objects()
+        .unwrap()
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    assert_eq!(listed, vec!["fake_thing.a", "fake_thing.c[\"k\"]"]);
+    assert_eq!(store.history(None).unwrap().len(), 3);
+    let err = store
+        .commit(vec![Change::Move {
+            from: addr("fake_thing.a"),
+            to: addr("fake_thing.c[\"k\"]"),
+        }])
+        .unwrap_err();
+    assert!(matches!(err, StateError::ObjectExists { .. }), "{err}");
+    assert_eq!(
+        store.lineage_and_serial().unwrap().1,
+        1,
+        "a failed commit writes nothing"
+    );
+}
+
+fn state_file(lineage: &str, serial: u64, name: &str) -> String {
+    format!(
+        r#"{{"version":4,"terraform_version":"1.0.3","serial":{serial},"lineage":"{lineage}","outputs":{{}},
+        "resources":[{{"mode":"managed","type":"fake_thing","name":"{name}","provider":"provider[\"registry.terraform.io/hashicorp/fake\"]",
+        "instances":[{{"schema_version":0,"attributes":{{"id":"x"}},"sensitive_attributes":[]}}]}}]}}"#
+    )
+}
+
+#[test]
+fn push_refuses_foreign_lineage_and_older_serial_unless_forced() {
+    let t = TempState::new();
+    let mut store = t.open("state push");
+    // An empty state accepts anything and adopts its lineage.
+    let first = tfstate::parse_tfstate(&state_file("lin-1", 5, "a")).unwrap();
+    assert_eq!(store.push(&first, false).unwrap().serial(), 5);
+    assert_eq!(store.lineage_and_serial().unwrap(), ("lin-1".to_owned(), 5));
+
+    let foreign = tfstate::parse_tfstate(&state_file("lin-2", 9, "b")).unwrap();
+    let err = store.push(&foreign, false).unwrap_err();
+    assert!(matches!(err, StateError::LineageMismatch { .. }), "{err}");
+
+    let older = tfstate::parse_tfstate(&state_file("lin-1", 4, "b")).unwrap();
+    let err = store.push(&older, false).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StateError::OlderSerial {
+                current: 5,
+                pushed: 4
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(store.snapshot().unwrap().instances[0].addr.name, "a");
+
+    // Same lineage, newer serial: accepted, serial taken from the file.
+    let newer = tfstate::parse_tfstate(&state_file("lin-1", 8, "b")).unwrap();
+    assert_eq!(store.push(&newer, false).unwrap().serial(), 8);
+    // Forced: the serial still rises even though the file's is older.
+    let older_other = tfstate::parse_tfstate(&state_file("lin-1", 4, "c")).unwrap();
+    assert_eq!(store.push(&older_other, true).unwrap().serial(), 9);
+    assert_eq!(store.push(&foreign, true).unwrap().serial(), 10);
+    assert_eq!(
+        store.lineage_and_serial().unwrap(),
+        ("lin-2".to_owned(), 10)
+    );
+    // Pushing the same content again changes nothing.
+    assert_eq!(
+        store.push(&foreign, true).unwrap(),
+        CommitOutcome::Unchanged { serial: 10 }
+    );
+}
+
+#[test]
+fn adopt_needs_an_empty_workspace_unless_forced() {
+    let t = TempState::new();
+    let mut store = t.open("state import-tfstate");
+    store.put_object(thing("fake_thing.z", "{}")).unwrap();
+    let file = tfstate::parse_tfstate(&state_file("lin-1", 3, "a")).unwrap();
+    let err = store.adopt(&file, false).unwrap_err();
+    assert!(matches!(err, StateError::StateNotEmpty { .. }), "{err}");
+    store.adopt(&file, true).unwrap();
+    let snap = store.snapshot().unwrap();
+    assert_eq!(snap.lineage, "lin-1");
+    assert_eq!(snap.instances.len(), 1);
+    assert_eq!(snap.instances[0].addr.name, "a");
+}
+
+#[test]
+fn workspaces_are_separate_states() {
+    let t = TempState::new();
+    let mut default = t.open("apply");
+    default.put_object(thing("fake_thing.a", "{}")).unwrap();
+    default.create_workspace("staging").unwrap();
+    assert!(matches!(
+        default.create_workspace("staging"),
+        Err(StateError::WorkspaceExists { .. })
+    ));
+    let staging = meshform_state::StateStore::open(
+        &t.db(),
+        meshform_state::OpenOptions::new("apply").workspace("staging"),
+    )
+    .unwrap();
+    assert!(staging.snapshot().unwrap().is_empty());
+    assert_ne!(
+        staging.lineage_and_serial().unwrap().0,
+        default.lineage_and_serial().unwrap().0
+    );
+    let names: Vec<String> = default
+        .list_workspaces()
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, vec!["default", "staging"]);
+    assert!(matches!(
+        default.delete_workspace("default", true),
+        Err(StateError::DeleteDefaultWorkspace)
+    ));
+    drop(staging);
+    default.delete_workspace("staging", false).unwrap();
+    assert!(matches!(
+        meshform_state::StateStore::open(
+            &t.db(),
+            meshform_state::OpenOptions::new("apply").workspace("staging")
+        ),
+        Err(StateError::WorkspaceNotFound { .. })
+    ));
+}
