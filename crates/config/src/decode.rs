@@ -500,6 +500,25 @@ impl Decoder<'_> {
         }
         config.attrs.remove("alias");
         config.attrs.remove("version");
+        if let Some(prev) = module
+            .providers
+            .iter()
+            .find(|p| p.name == labels[0] && p.alias == alias)
+        {
+            let what = match &alias {
+                Some(a) => format!("{}.{a}", labels[0]),
+                None => labels[0].clone(),
+            };
+            self.error(
+                "Duplicate provider configuration",
+                format!(
+                    "A provider configuration for {what:?} was already given at {}. Each configuration for the same provider must have a distinct alias.",
+                    prev.decl_range
+                ),
+                b.def_range.clone(),
+            );
+            return;
+        }
         module.providers.push(ProviderConfig {
             name: labels[0].clone(),
             alias,

@@ -25,6 +25,31 @@ fn nested_block_keys(block_type: &str) -> &'static [&'static str] {
     }
 }
 
+/// Keys whose JSON strings are references, not templates, in these block
+/// types (Terraform reads them as static traversals).
+fn reference_keys(block_type: &str) -> &'static [&'static str] {
+    match block_type {
+        "resource" | "data" => &["depends_on", "provider"],
+        "output" | "module" => &["depends_on"],
+        "lifecycle" => &["ignore_changes", "replace_triggered_by"],
+        "moved" => &["from", "to"],
+        "import" => &["to", "provider"],
+        _ => &[],
+    }
+}
+
+/// A reference given as a JSON string (or a list of them), as native syntax.
+fn reference_expr(v: &J) -> String {
+    match v {
+        J::String(s) => s.trim().to_owned(),
+        J::Array(a) => format!(
+            "[{}]",
+            a.iter().map(reference_expr).collect::<Vec<_>>().join(", ")
+        ),
+        other => expr(other),
+    }
+}
+
 /// How many labels a top-level block type has.
 fn label_count(block_type: &str) -> usize {
     match block_type {
@@ -160,7 +185,13 @@ fn emit_block(out: &mut String, ty: &str, labels: &[String], body: &J, depth: us
             if k == "//" {
                 continue;
             }
-            if blocks.contains(&k.as_str()) {
+            if reference_keys(ty).contains(&k.as_str()) {
+                out.push_str(&"  ".repeat(depth + 1));
+                out.push_str(k);
+                out.push_str(" = ");
+                out.push_str(&reference_expr(v));
+                out.push('\n');
+            } else if blocks.contains(&k.as_str()) {
                 let nested_labels = if k == "dynamic" || k == "provisioner" || k == "backend" {
                     1
                 } else {

@@ -30,7 +30,7 @@ use std::sync::Arc;
 /// Always returns a module, possibly partial, with the diagnostics found.
 pub fn load_module(dir: &Path) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::default();
-    let module = load_module_inner(dir, &mut diags, 0);
+    let module = load_module_inner(dir, dir, &mut diags, 0);
     (module, diags)
 }
 
@@ -38,7 +38,7 @@ pub fn load_module(dir: &Path) -> (Module, Diagnostics) {
 /// itself is reported instead of recursing forever.
 const MAX_MODULE_DEPTH: usize = 32;
 
-fn load_module_inner(dir: &Path, diags: &mut Diagnostics, depth: usize) -> Module {
+fn load_module_inner(root: &Path, dir: &Path, diags: &mut Diagnostics, depth: usize) -> Module {
     let files = match syntax::module_files(dir) {
         Ok(files) => files,
         Err(e) => {
@@ -53,7 +53,7 @@ fn load_module_inner(dir: &Path, diags: &mut Diagnostics, depth: usize) -> Modul
     let mut blocks = Vec::new();
     let mut overrides = Vec::new();
     for path in files {
-        let display = display_name(&path);
+        let display = display_name(root, &path);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
@@ -120,15 +120,21 @@ fn load_module_inner(dir: &Path, diags: &mut Diagnostics, depth: usize) -> Modul
             );
             continue;
         }
-        call.module = Some(Box::new(load_module_inner(&child_dir, diags, depth + 1)));
+        call.module = Some(Box::new(load_module_inner(
+            root,
+            &child_dir,
+            diags,
+            depth + 1,
+        )));
     }
     primary
 }
 
-/// The name a user reads for a file: the path as given, without `./`
-/// components (`main.tf`, `modules/x/main.tf`).
-fn display_name(path: &Path) -> String {
-    let clean: std::path::PathBuf = path
+/// The name a user reads for a file: relative to the root module's
+/// directory, where commands run (`main.tf`, `modules/x/main.tf`).
+fn display_name(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let clean: std::path::PathBuf = rel
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
         .collect();

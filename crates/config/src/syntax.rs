@@ -95,41 +95,155 @@ fn parse_error_diagnostic(
         },
     };
     let message = e.message();
-    let (summary, detail) = describe_parse_error(file, start.byte, message);
+    let scan = scan_structure(&file.text);
+    if let Some(open) = scan.unterminated_string {
+        return Diagnostic::error(
+            "Invalid multi-line string",
+            "Quoted strings may not be split over multiple lines. To produce a multi-line string, \
+             either use the \\n escape to represent a newline character or use the \"heredoc\" \
+             multi-line template syntax.",
+        )
+        .with_subject(file.range(open..open + 1));
+    }
+    if let Some(open) = scan.unclosed_brace {
+        return Diagnostic::error(
+            "Unclosed configuration block",
+            "There is no closing brace for this block before the end of the file. This may be \
+             caused by incorrect brace nesting elsewhere in this file.",
+        )
+        .with_subject(file.range(open..open + 1));
+    }
+    let (summary, detail) = if message.contains("redefined attribute") {
+        (
+            "Attribute redefined",
+            "This argument was already set earlier in the same block. Each argument may be set only once.".to_owned(),
+        )
+    } else {
+        (
+            "Invalid configuration syntax",
+            format!("The configuration could not be parsed: {message}."),
+        )
+    };
     Diagnostic::error(summary, detail).with_subject(range)
 }
 
-fn describe_parse_error(file: &SourceFile, byte: usize, message: &str) -> (String, String) {
-    let text = &file.text;
-    let opens = text.matches('{').count();
-    let closes = text.matches('}').count();
-    let at_end = text[byte.min(text.len())..].trim().is_empty();
-    if at_end && opens > closes {
-        return (
-            "Unclosed configuration block".into(),
-            "There is no closing brace for this block before the end of the file. This may be \
-             caused by incorrect brace nesting elsewhere in this file."
-                .into(),
-        );
+/// What a light lexical scan finds wrong with the nesting of a file that
+/// did not parse: the parser's own position is where it gave up, which for
+/// these two mistakes is far from the cause.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct StructureScan {
+    /// Byte offset of the opening quote of a string that a line break ends.
+    unterminated_string: Option<usize>,
+    /// Byte offset of the outermost `{` never closed.
+    unclosed_brace: Option<usize>,
+}
+
+fn scan_structure(text: &str) -> StructureScan {
+    let bytes = text.as_bytes();
+    let mut braces: Vec<usize> = Vec::new();
+    // Braces opened by `${` or `%{` inside strings, which return to the string.
+    let mut interp_depth: Vec<usize> = Vec::new();
+    let mut i = 0;
+    let mut in_string: Option<usize> = None;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(start) = in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = None,
+                b'\n' => {
+                    return StructureScan {
+                        unterminated_string: Some(start),
+                        unclosed_brace: None,
+                    }
+                }
+                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
+                    in_string = None;
+                    interp_depth.push(braces.len());
+                    braces.push(i + 1);
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => in_string = Some(i),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                // A heredoc: skip to the line holding only its delimiter.
+                let mut j = i + 2;
+                if bytes.get(j) == Some(&b'-') {
+                    j += 1;
+                }
+                let name_start = j;
+                while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+                    j += 1;
+                }
+                let name = &text[name_start..j];
+                if !name.is_empty() {
+                    let rest = &text[j..];
+                    let end = rest
+                        .split_inclusive('\n')
+                        .scan(0usize, |off, line| {
+                            let at = *off;
+                            *off += line.len();
+                            Some((at, line))
+                        })
+                        .skip(1)
+                        .find(|(_, line)| line.trim() == name)
+                        .map(|(at, line)| j + at + line.len());
+                    i = end.unwrap_or(bytes.len());
+                    continue;
+                }
+            }
+            b'{' => braces.push(i),
+            b'}' => {
+                braces.pop();
+                if interp_depth.last() == Some(&braces.len()) {
+                    interp_depth.pop();
+                    in_string = Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
     }
-    let quotes_on_line = text[..byte.min(text.len())]
-        .rsplit('\n')
-        .next()
-        .unwrap_or("")
-        .matches('"')
-        .count();
-    if quotes_on_line % 2 == 1 {
-        return (
-            "Invalid multi-line string".into(),
-            format!(
-                "Quoted strings may not be split over multiple lines. To produce a multi-line \
-                 string, either use the \\n escape to represent a newline character or use the \
-                 \"heredoc\" multi-line template syntax. ({message})"
-            ),
-        );
+    StructureScan {
+        unterminated_string: None,
+        unclosed_brace: braces.first().copied(),
     }
-    (
-        "Invalid configuration syntax".into(),
-        format!("The configuration could not be parsed: {message}."),
-    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_finds_unterminated_strings_and_unclosed_braces() {
+        assert_eq!(
+            scan_structure("a {\n  b = \"x\n}\n").unterminated_string,
+            Some(10)
+        );
+        assert_eq!(scan_structure("a {\n  b {\n  }\n").unclosed_brace, Some(2));
+        let ok = "a {\n  b = \"${x} }\" # }\n  c = <<EOT\n{\nEOT\n}\n";
+        assert_eq!(scan_structure(ok), StructureScan::default());
+    }
 }

@@ -1,0 +1,6 @@
+//! Integration tests of configuration loading: one module per feature.
+
+mod blocks;
+mod malformed;
+mod support;
+mod variables;
