@@ -11,3 +11,4 @@
 //! state store or the command line.
 
 pub mod konnect;
+pub mod kuma;

@@ -1,4 +1,5 @@
 //! Integration tests of meshform-providers, one module per feature.
 
 mod konnect_tables;
+mod kuma_policies;
 mod schema_json;
