@@ -7,6 +7,7 @@
 //! It never does I/O itself: files reach it only through an injected loader,
 //! and it knows nothing of configuration blocks, providers, state or HTTP.
 
+pub mod addr;
 pub mod diag;
 pub mod schema;
 pub mod types;
