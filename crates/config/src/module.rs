@@ -74,12 +74,7 @@ impl Content {
     }
 }
 
-/// `resource` (managed) or `data`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResourceMode {
-    Managed,
-    Data,
-}
+pub use meshform_lang::addr::ResourceMode;
 
 /// A reference to a provider configuration: `konnect-beta` or `konnect.eu`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
