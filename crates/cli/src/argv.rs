@@ -42,7 +42,9 @@ fn is_single_dash_long_flag(s: &str) -> bool {
     let name = rest.split('=').next().unwrap_or("");
     name.len() > 1
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[cfg(test)]
@@ -58,16 +60,32 @@ mod tests {
     #[test]
     fn single_dash_long_flags_get_a_second_dash() {
         check(
-            &["meshform", "-chdir=dir", "plan", "-var=a=b", "-auto-approve"],
-            &["meshform", "--chdir=dir", "plan", "--var=a=b", "--auto-approve"],
+            &[
+                "meshform",
+                "-chdir=dir",
+                "plan",
+                "-var=a=b",
+                "-auto-approve",
+            ],
+            &[
+                "meshform",
+                "--chdir=dir",
+                "plan",
+                "--var=a=b",
+                "--auto-approve",
+            ],
         );
     }
 
     #[test]
     fn short_flags_values_and_negative_numbers_stay() {
         check(
-            &["meshform", "helm", "template", "-f", "v.yaml", "--set", "a=-1", "-5"],
-            &["meshform", "helm", "template", "-f", "v.yaml", "--set", "a=-1", "-5"],
+            &[
+                "meshform", "helm", "template", "-f", "v.yaml", "--set", "a=-1", "-5",
+            ],
+            &[
+                "meshform", "helm", "template", "-f", "v.yaml", "--set", "a=-1", "-5",
+            ],
         );
     }
 
