@@ -94,6 +94,12 @@ pub enum StateError {
     OlderSerial { current: u64, pushed: u64 },
     #[error("workspace {workspace:?} already holds a state; use -force to replace it")]
     StateNotEmpty { workspace: String },
+    #[error("no objects in the state match {pattern}")]
+    NoMatch { pattern: String },
+    #[error(
+        "cannot move {from} to {to}: a managed resource and a data source cannot trade places"
+    )]
+    InvalidMove { from: String, to: String },
     #[error("invalid resource address: {0}")]
     Address(#[from] crate::address::AddressError),
 }

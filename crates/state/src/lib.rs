@@ -21,6 +21,7 @@ mod crypto;
 mod error;
 mod json;
 mod model;
+pub mod ops;
 pub mod render;
 mod schema;
 mod store;
@@ -34,8 +35,8 @@ pub use crypto::StateKey;
 pub use error::StateError;
 pub use json::{to_go_pretty_json, AttrPath, ExactJson, IndexStep, JsonError, PathStep};
 pub use model::{
-    Action, CommitOutcome, HistoryEntry, InstanceStatus, LockInfo, ObjectKey, OutputState,
-    ResourceInstance, Snapshot,
+    format_time, Action, CommitOutcome, HistoryEntry, InstanceStatus, LockInfo, ObjectKey,
+    OutputState, ResourceInstance, Snapshot,
 };
 pub use schema::SCHEMA_VERSION;
 pub use store::{

@@ -8,6 +8,11 @@ use chrono::{DateTime, Utc};
 use crate::address::InstanceAddr;
 use crate::json::{AttrPath, ExactJson};
 
+/// A time as meshform prints it: RFC 3339 in UTC, whole seconds.
+pub fn format_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Whether an object is usable or must be replaced on the next apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InstanceStatus {

@@ -560,7 +560,7 @@ impl StateStore {
         Ok((lineage, serial))
     }
 
-    /// Every object's key, sorted; needs no key even when secrets are
+    /// Every object's key, in state file order; needs no key even when secrets are
     /// encrypted.
     pub fn list_objects(&self) -> Result<Vec<ObjectKey>, StateError> {
         let mut stmt = self
@@ -600,7 +600,19 @@ impl StateStore {
                 deposed: (!deposed.is_empty()).then_some(deposed),
             });
         }
-        out.sort();
+        out.sort_by(|a, b| {
+            let key = |o: &ObjectKey| {
+                (
+                    o.addr.module_path(),
+                    o.addr.mode.as_str(),
+                    o.addr.type_name.clone(),
+                    o.addr.name.clone(),
+                    o.addr.key.clone(),
+                    o.deposed.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
         Ok(out)
     }
 

@@ -248,3 +248,58 @@ fn workspaces_are_separate_states() {
         Err(StateError::WorkspaceNotFound { .. })
     ));
 }
+
+#[test]
+fn rm_and_mv_select_by_module_resource_or_instance() {
+    use meshform_state::ops::{move_matching, remove_matching};
+    let t = TempState::new();
+    let mut store = t.open("state mv");
+    store
+        .commit(vec![
+            Change::Put(thing("fake_thing.a[0]", "{}")),
+            Change::Put(thing("fake_thing.a[1]", "{}")),
+            Change::Put(thing("module.m.fake_thing.x", "{}")),
+            Change::Put(thing("data.fake_echo.e", "{}")),
+        ])
+        .unwrap();
+    let moves = move_matching(&mut store, "fake_thing.a", "fake_thing.b", false).unwrap();
+    assert_eq!(moves.len(), 2);
+    move_matching(&mut store, "module.m", "module.n[\"k\"]", false).unwrap();
+    let err = move_matching(&mut store, "data.fake_echo.e", "fake_thing.e", false).unwrap_err();
+    assert!(matches!(err, StateError::InvalidMove { .. }), "{err}");
+    let listed = |store: &meshform_state::StateStore| -> Vec<String> {
+        store
+            .list_objects()
+            .unwrap()
+            .iter()
+            .map(|k| k.to_string())
+            .collect()
+    };
+    assert_eq!(
+        listed(&store),
+        vec![
+            "data.fake_echo.e",
+            "fake_thing.b[0]",
+            "fake_thing.b[1]",
+            "module.n[\"k\"].fake_thing.x"
+        ]
+    );
+    let serial = store.lineage_and_serial().unwrap().1;
+    assert_eq!(serial, 3, "one serial per command");
+    let err =
+        remove_matching(&mut store, &["fake_thing.b".into(), "nope.x".into()], false).unwrap_err();
+    assert!(matches!(err, StateError::NoMatch { .. }), "{err}");
+    assert_eq!(
+        listed(&store).len(),
+        4,
+        "nothing removed when one pattern fails"
+    );
+    let removed = remove_matching(
+        &mut store,
+        &["fake_thing.b[1]".into(), "module.n".into()],
+        false,
+    )
+    .unwrap();
+    assert_eq!(removed.len(), 2);
+    assert_eq!(listed(&store), vec!["data.fake_echo.e", "fake_thing.b[0]"]);
+}
