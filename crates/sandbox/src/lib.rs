@@ -1,5 +1,314 @@
 //! Local stand-ins for the Konnect API and a Kubernetes API server, served on
 //! loopback for tests, previews and `meshform sandbox`.
 //!
+//! [`Sandbox::start`] takes a [`SandboxConfig`] and returns a running handle
+//! with the bound `konnect_url` and `kubernetes_url`; the world both servers
+//! share lives in SQLite ([`Database`]: a file or memory). The Konnect side
+//! follows the published Konnect contracts (mesh control planes, the Kuma
+//! resource API, identity: system accounts, roles, access tokens, teams) with
+//! Bearer authentication and fault injection ([`FaultConfig`]); the Kubernetes
+//! side serves discovery and generic object storage for the kinds Helm charts
+//! use, so the real `kubectl` works against it.
+//!
 //! It implements the published contracts and depends on no other meshform
-//! crate.
+//! crate: it must not know how meshform's own client reads those contracts.
+
+mod faults;
+mod konnect;
+mod kube;
+mod server;
+mod store;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use faults::{FaultConfig, ThrottleConfig};
+pub use konnect::Exchange;
+pub use store::StoreError;
+
+/// Where the sandbox keeps its world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// Nothing survives the process.
+    Memory,
+    /// A SQLite file, created if missing, so successive runs see the same world.
+    File(PathBuf),
+}
+
+/// How to start a [`Sandbox`].
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where objects are stored.
+    pub database: Database,
+    /// Address both servers bind; loopback unless changed.
+    pub host: IpAddr,
+    /// Port of the Konnect server; 0 lets the OS choose.
+    pub konnect_port: u16,
+    /// Port of the Kubernetes API server; 0 lets the OS choose.
+    pub kubernetes_port: u16,
+    /// Personal access tokens accepted as Bearer credentials.
+    pub personal_access_tokens: Vec<String>,
+    /// Accept any Bearer token that looks like a Konnect token (`kpat_…`,
+    /// `spat_…`), except tokens this sandbox issued that are expired or
+    /// revoked. Meant for the sandbox mode of the CLI.
+    pub accept_any_token: bool,
+    /// Faults injected into Konnect responses from the start.
+    pub faults: FaultConfig,
+    /// Keep every Konnect request and response for later inspection.
+    pub record_exchanges: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            database: Database::Memory,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            konnect_port: 0,
+            kubernetes_port: 0,
+            personal_access_tokens: Vec::new(),
+            accept_any_token: false,
+            faults: FaultConfig::default(),
+            record_exchanges: false,
+        }
+    }
+}
+
+/// Errors while starting or managing a sandbox.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The SQLite store could not be opened or used.
+    #[error("the sandbox database failed: {0}")]
+    Store(#[from] StoreError),
+    /// A server could not bind its address.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The async runtime could not be built.
+    #[error("could not start the sandbox runtime: {0}")]
+    Runtime(std::io::Error),
+    /// Writing a file (the kubeconfig) failed.
+    #[error("could not write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Object counts of a sandbox world, for `meshform sandbox status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SandboxStatus {
+    /// Number of Konnect objects per collection (control-planes, meshes, …).
+    pub konnect: std::collections::BTreeMap<String, u64>,
+    /// Number of Kubernetes objects per resource (`secrets`, `deployments.apps`, …).
+    pub kubernetes: std::collections::BTreeMap<String, u64>,
+    /// Zones by control plane id, with whether they are online and why not.
+    pub zones: Vec<ZoneStatus>,
+}
+
+/// One simulated zone attached to a mesh control plane.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ZoneStatus {
+    /// Control plane id.
+    pub cp_id: String,
+    /// Zone name.
+    pub zone: String,
+    /// Whether the zone is connected.
+    pub online: bool,
+    /// Why the zone is offline, when it is.
+    pub reason: Option<String>,
+}
+
+/// State shared by both servers.
+pub(crate) struct World {
+    pub store: store::Store,
+    pub faults: faults::Faults,
+    pub auth: konnect::AuthConfig,
+    pub exchanges: Option<std::sync::Mutex<Vec<Exchange>>>,
+    pub kube_events: tokio::sync::broadcast::Sender<kube::WatchEvent>,
+}
+
+/// A running sandbox: both servers, until [`Sandbox::shutdown`] or drop.
+pub struct Sandbox {
+    world: Arc<World>,
+    konnect_url: String,
+    kubernetes_url: String,
+    servers: server::Servers,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("konnect_url", &self.konnect_url)
+            .field("kubernetes_url", &self.kubernetes_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Opens the store and starts both servers on their own runtime threads.
+    /// Works from synchronous code and from inside an async runtime alike.
+    pub fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let store = match &config.database {
+            Database::Memory => store::Store::memory()?,
+            Database::File(path) => store::Store::open(path)?,
+        };
+        let (kube_events, _) = tokio::sync::broadcast::channel(1024);
+        let world = Arc::new(World {
+            store,
+            faults: faults::Faults::new(config.faults.clone()),
+            auth: konnect::AuthConfig {
+                personal_access_tokens: config.personal_access_tokens.clone(),
+                accept_any_token: config.accept_any_token,
+            },
+            exchanges: config
+                .record_exchanges
+                .then(|| std::sync::Mutex::new(Vec::new())),
+            kube_events,
+        });
+        let konnect_addr = SocketAddr::new(config.host, config.konnect_port);
+        let kube_addr = SocketAddr::new(config.host, config.kubernetes_port);
+        let servers = server::Servers::start(
+            konnect_addr,
+            konnect::router(world.clone()),
+            kube_addr,
+            kube::router(world.clone()),
+            world.clone(),
+        )?;
+        let konnect_url = format!("http://{}", servers.konnect_addr);
+        let kubernetes_url = format!("http://{}", servers.kubernetes_addr);
+        Ok(Sandbox {
+            world,
+            konnect_url,
+            kubernetes_url,
+            servers,
+        })
+    }
+
+    /// Base URL of the Konnect server (serves both the regional `/v1/mesh/…`
+    /// and the global `/v3/…` paths).
+    pub fn konnect_url(&self) -> &str {
+        &self.konnect_url
+    }
+
+    /// Base URL of the Kubernetes API server.
+    pub fn kubernetes_url(&self) -> &str {
+        &self.kubernetes_url
+    }
+
+    /// A kubeconfig (YAML) whose current context points at the Kubernetes server.
+    pub fn kubeconfig(&self) -> String {
+        kube::kubeconfig(&self.kubernetes_url)
+    }
+
+    /// Writes [`Sandbox::kubeconfig`] to `path`, creating parent directories.
+    pub fn write_kubeconfig(&self, path: &Path) -> Result<(), SandboxError> {
+        let write = || -> std::io::Result<()> {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, self.kubeconfig())
+        };
+        write().map_err(|source| SandboxError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The faults currently injected.
+    pub fn faults(&self) -> FaultConfig {
+        self.world.faults.config()
+    }
+
+    /// Replaces the injected faults; takes effect on the next request.
+    pub fn set_faults(&self, config: FaultConfig) {
+        self.world.faults.set(config);
+    }
+
+    /// Marks a zone of a control plane connected (online) or not; a control
+    /// plane with an online zone refuses deletion, as Konnect does.
+    pub fn set_zone(
+        &self,
+        cp_id: &str,
+        zone: &str,
+        online: bool,
+        reason: Option<String>,
+    ) -> Result<(), SandboxError> {
+        konnect::set_zone(&self.world.store, cp_id, zone, online, reason)?;
+        Ok(())
+    }
+
+    /// Removes a zone record entirely.
+    pub fn remove_zone(&self, cp_id: &str, zone: &str) -> Result<(), SandboxError> {
+        konnect::remove_zone(&self.world.store, cp_id, zone)?;
+        Ok(())
+    }
+
+    /// The system account owning `token` when it is a live access token this
+    /// sandbox issued (not expired, not deleted); `None` otherwise.
+    pub fn issued_token_account(&self, token: &str) -> Result<Option<String>, SandboxError> {
+        konnect::issued_token_account(&self.world, token)
+            .map_err(|p| SandboxError::Store(StoreError::Rejected(p.detail)))
+    }
+
+    /// Object counts and zones.
+    pub fn status(&self) -> Result<SandboxStatus, SandboxError> {
+        Ok(status_of_store(&self.world.store)?)
+    }
+
+    /// Empties the world (both APIs) while the servers keep running.
+    pub fn reset(&self) -> Result<(), SandboxError> {
+        self.world.store.clear()?;
+        Ok(())
+    }
+
+    /// Every Konnect request and response seen so far (empty unless
+    /// [`SandboxConfig::record_exchanges`] is set).
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.world
+            .exchanges
+            .as_ref()
+            .and_then(|m| m.lock().ok().map(|v| v.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (bounded
+    /// by a short grace period) and stops the runtime.
+    pub fn shutdown(self) {
+        self.servers.shutdown(Duration::from_secs(3));
+    }
+}
+
+fn status_of_store(store: &store::Store) -> Result<SandboxStatus, StoreError> {
+    let mut status = SandboxStatus::default();
+    for (api, kind, count) in store.counts()? {
+        match api.as_str() {
+            "konnect" if kind == konnect::ZONES => {}
+            "konnect" => {
+                status.konnect.insert(kind, count);
+            }
+            _ => {
+                status.kubernetes.insert(kind, count);
+            }
+        }
+    }
+    status.zones = konnect::zones(store)?;
+    Ok(status)
+}
+
+/// Object counts of a sandbox database file without starting servers.
+pub fn database_status(path: &Path) -> Result<SandboxStatus, SandboxError> {
+    let store = store::Store::open(path)?;
+    Ok(status_of_store(&store)?)
+}
+
+/// Empties a sandbox database file without starting servers.
+pub fn reset_database(path: &Path) -> Result<(), SandboxError> {
+    let store = store::Store::open(path)?;
+    store.clear()?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the sandbox servers, one module per API.
+
+mod common;
+mod contract;
+mod konnect;
