@@ -1,0 +1,3 @@
+//! Integration tests of the `meshform` binary: one module per command group.
+
+mod state;
