@@ -211,10 +211,31 @@ mod tests {
     #[test]
     fn positions_count_lines_and_characters() {
         let src = "a\nbé c\n";
-        assert_eq!(pos_at(src, 0), Pos { line: 1, column: 1, byte: 0 });
-        assert_eq!(pos_at(src, 2), Pos { line: 2, column: 1, byte: 2 });
+        assert_eq!(
+            pos_at(src, 0),
+            Pos {
+                line: 1,
+                column: 1,
+                byte: 0
+            }
+        );
+        assert_eq!(
+            pos_at(src, 2),
+            Pos {
+                line: 2,
+                column: 1,
+                byte: 2
+            }
+        );
         // 'é' is two bytes: the space after it is the third character.
-        assert_eq!(pos_at(src, 5), Pos { line: 2, column: 3, byte: 5 });
+        assert_eq!(
+            pos_at(src, 5),
+            Pos {
+                line: 2,
+                column: 3,
+                byte: 5
+            }
+        );
         // Inside a multi-byte character, fall back to its start.
         assert_eq!(pos_at(src, 4).column, 2);
         assert_eq!(pos_at(src, 999).line, 3);

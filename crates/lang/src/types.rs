@@ -82,10 +82,15 @@ impl Type {
             Type::List(e) => json!(["list", e.to_cty_json()]),
             Type::Set(e) => json!(["set", e.to_cty_json()]),
             Type::Map(e) => json!(["map", e.to_cty_json()]),
-            Type::Tuple(es) => json!(["tuple", es.iter().map(Type::to_cty_json).collect::<Vec<_>>()]),
+            Type::Tuple(es) => json!([
+                "tuple",
+                es.iter().map(Type::to_cty_json).collect::<Vec<_>>()
+            ]),
             Type::Object { attrs, optional } => {
-                let m: serde_json::Map<String, J> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_cty_json())).collect();
+                let m: serde_json::Map<String, J> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_cty_json()))
+                    .collect();
                 if optional.is_empty() {
                     json!(["object", m])
                 } else {

@@ -1,0 +1,5 @@
+//! cidr functions.
+
+use super::Func;
+
+pub(crate) static FUNCS: &[Func] = &[];

@@ -1,0 +1,5 @@
+//! crypto functions.
+
+use super::Func;
+
+pub(crate) static FUNCS: &[Func] = &[];

@@ -1,0 +1,5 @@
+//! encoding functions.
+
+use super::Func;
+
+pub(crate) static FUNCS: &[Func] = &[];

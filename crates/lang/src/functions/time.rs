@@ -1,0 +1,5 @@
+//! time functions.
+
+use super::Func;
+
+pub(crate) static FUNCS: &[Func] = &[];

@@ -1,0 +1,5 @@
+//! yaml functions.
+
+use super::Func;
+
+pub(crate) static FUNCS: &[Func] = &[];

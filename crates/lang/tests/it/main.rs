@@ -1,0 +1,3 @@
+//! Integration tests of the expression language.
+
+mod conformance;
