@@ -616,8 +616,9 @@ impl StateStore {
         Ok(out)
     }
 
-    /// History rows, oldest first, optionally only those of one address (an
-    /// instance address, or `output.NAME`). Values come back as stored:
+    /// History rows, oldest first, optionally only those of one address: an
+    /// instance (with its deposed objects), a resource (all its instances),
+    /// or `output.NAME`. Values come back as stored:
     /// secrets that were encrypted stay `null`.
     pub fn history(&self, address: Option<&str>) -> Result<Vec<HistoryEntry>, StateError> {
         let mut stmt = self
@@ -625,7 +626,8 @@ impl StateStore {
             .prepare(
                 "SELECT id, serial, time, command, address, action, before, after
                  FROM history WHERE workspace = ?1 AND (?2 IS NULL OR address = ?2
-                     OR address LIKE ?2 || '[%' OR address LIKE ?2 || ' (deposed%')
+                     OR substr(address, 1, length(?2) + 1) = ?2 || '['
+                     OR substr(address, 1, length(?2) + 2) = ?2 || ' (')
                  ORDER BY id",
             )
             .sql("read history")?;

@@ -95,6 +95,8 @@ fn lineage_is_constant_and_serial_rises_only_on_real_change() {
             (5, Action::Delete)
         ]
     );
+    assert!(store.history(Some("fake_thing")).unwrap().is_empty());
+    assert_eq!(store.history(Some("output.o")).unwrap().len(), 1);
     let a_history = store.history(Some("fake_thing.a")).unwrap();
     assert_eq!(a_history.len(), 4);
     assert!(a_history.iter().all(|h| h.command == "apply"));
