@@ -12,3 +12,4 @@
 
 pub mod konnect;
 pub mod kuma;
+pub mod time;
