@@ -1,0 +1,1 @@
+//! Helm 3 release records (placeholder until written).

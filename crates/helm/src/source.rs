@@ -1,0 +1,3 @@
+//! Chart sources (placeholder until written).
+pub trait ChartSource {}
+pub struct ChartRef;

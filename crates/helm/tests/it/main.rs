@@ -1,0 +1,3 @@
+//! Integration tests of meshform-helm, one module per feature.
+
+mod golden;
