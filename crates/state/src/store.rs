@@ -182,6 +182,10 @@ impl StateStore {
             .sql("set synchronous mode")?;
         conn.pragma_update(None, "foreign_keys", true)
             .sql("enable foreign keys")?;
+        // Overwrite deleted content, so replaced secrets do not linger in
+        // free pages.
+        conn.pragma_update(None, "secure_delete", true)
+            .sql("enable secure delete")?;
         schema::migrate(&mut conn)?;
         let mut store = StateStore {
             conn,
@@ -1133,6 +1137,252 @@ impl StateStore {
         Ok(())
     }
 
+    // ---- key rotation -----------------------------------------------------
+
+    /// Re-encrypts every secret in the database (all workspaces) with
+    /// `new_key`, registered as a new key version, and encrypts secrets that
+    /// were stored plain. The current key (from [`OpenOptions::key`]) must
+    /// open the existing secrets. Afterwards the database file is rewritten
+    /// so no old plaintext or ciphertext pages remain. Returns the new key
+    /// version.
+    pub fn rekey(&mut self, new_key: StateKey) -> Result<i64, StateError> {
+        let old_key = self.key.clone();
+        let result = self.rekey_in_transaction(&new_key, old_key.as_ref());
+        match result {
+            Ok(version) => {
+                self.key = Some((new_key, version));
+                self.registered_key = Some(version);
+                self.conn
+                    .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+                    .sql("compact the database after re-encryption")?;
+                Ok(version)
+            }
+            Err(e) => {
+                self.key = old_key;
+                Err(e)
+            }
+        }
+    }
+
+    fn rekey_in_transaction(
+        &mut self,
+        new_key: &StateKey,
+        old_key: Option<&(StateKey, i64)>,
+    ) -> Result<i64, StateError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .sql("start re-encrypting the state")?;
+        let foreign_lock = tx
+            .query_row(
+                "SELECT workspace FROM locks WHERE id != ?1 LIMIT 1",
+                [self.held_lock.as_ref().map(|h| h.id.as_str()).unwrap_or("")],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .sql("check the locks")?;
+        if let Some(workspace) = foreign_lock {
+            if let Some(holder) = read_lock(&tx, &workspace)? {
+                return Err(StateError::Locked {
+                    holder: Box::new(holder),
+                });
+            }
+        }
+        let version: i64 = tx
+            .query_row(
+                "SELECT coalesce(max(version), 0) + 1 FROM state_keys",
+                [],
+                |r| r.get(0),
+            )
+            .sql("read the key versions")?;
+        tx.execute(
+            "INSERT INTO state_keys (version, check_blob, created_at) VALUES (?1, ?2, ?3)",
+            params![version, new_key.seal(CTX_KEY_CHECK, KEY_CHECK), self.now()],
+        )
+        .sql("register the new state key")?;
+
+        // 1. Blobs sealed with the old key: open and seal again.
+        let reseal =
+            |blob: &[u8], row_version: i64, context: &str| -> Result<Vec<u8>, StateError> {
+                let Some((key, key_version)) = old_key else {
+                    return Err(StateError::KeyRequired {
+                        key_version: row_version,
+                    });
+                };
+                if *key_version != row_version {
+                    return Err(StateError::WrongKey {
+                        key_version: row_version,
+                    });
+                }
+                let plain = key.open(context, blob).ok_or(StateError::Corrupt {
+                    key_version: row_version,
+                })?;
+                Ok(new_key.seal(context, &plain))
+            };
+        for (table, context) in [
+            ("resource_instances", CTX_INSTANCE),
+            ("outputs", CTX_OUTPUT),
+        ] {
+            let rows: Vec<(i64, Vec<u8>, i64)> = collect_rows(
+                &tx,
+                &format!(
+                    "SELECT rowid, secrets, coalesce(key_version, 0) FROM {table} WHERE secrets IS NOT NULL"
+                ),
+            )?;
+            for (rowid, blob, row_version) in rows {
+                tx.execute(
+                    &format!("UPDATE {table} SET secrets = ?2, key_version = ?3 WHERE rowid = ?1"),
+                    params![rowid, reseal(&blob, row_version, context)?, version],
+                )
+                .sql("re-encrypt a secret")?;
+            }
+        }
+        type HistorySecrets = (i64, Option<Vec<u8>>, Option<Vec<u8>>, i64);
+        let history: Vec<HistorySecrets> = collect_rows(
+            &tx,
+            "SELECT id, before_secrets, after_secrets, coalesce(key_version, 0) FROM history
+             WHERE before_secrets IS NOT NULL OR after_secrets IS NOT NULL",
+        )?;
+        for (id, before, after, row_version) in history {
+            let before = before
+                .map(|b| reseal(&b, row_version, CTX_HISTORY))
+                .transpose()?;
+            let after = after
+                .map(|b| reseal(&b, row_version, CTX_HISTORY))
+                .transpose()?;
+            tx.execute(
+                "UPDATE history SET before_secrets = ?2, after_secrets = ?3, key_version = ?4 WHERE id = ?1",
+                params![id, before, after, version],
+            )
+            .sql("re-encrypt a history secret")?;
+        }
+
+        // 2. Secrets stored plain: seal them with the new key.
+        self.key = Some((new_key.clone(), version));
+        let plain: Vec<(i64, String, String, String)> = collect_rows(
+            &tx,
+            "SELECT rowid, attributes, sensitive_paths, schema_sensitive_paths
+             FROM resource_instances WHERE secrets IS NULL",
+        )?;
+        for (rowid, attributes, marks, schema_marks) in plain {
+            let bad = |what| StateError::BadRow {
+                what,
+                address: format!("row {rowid}"),
+            };
+            let attributes = ExactJson::parse(&attributes).map_err(|_| bad("attributes"))?;
+            let mut paths: Vec<AttrPath> =
+                serde_json::from_str(&marks).map_err(|_| bad("sensitive paths"))?;
+            paths.extend(
+                serde_json::from_str::<Vec<AttrPath>>(&schema_marks)
+                    .map_err(|_| bad("schema sensitive paths"))?,
+            );
+            let sealed = self.seal_attributes(&attributes, &paths, CTX_INSTANCE)?;
+            if sealed.secrets.is_some() {
+                tx.execute(
+                    "UPDATE resource_instances SET attributes = ?2, secrets = ?3, key_version = ?4 WHERE rowid = ?1",
+                    params![rowid, sealed.json.as_str(), sealed.secrets, version],
+                )
+                .sql("encrypt a secret")?;
+            }
+        }
+        let plain_outputs: Vec<(i64, String)> = collect_rows(
+            &tx,
+            "SELECT rowid, value FROM outputs WHERE secrets IS NULL AND sensitive = 1",
+        )?;
+        for (rowid, value) in plain_outputs {
+            let value = ExactJson::parse(&value).map_err(|_| StateError::BadRow {
+                what: "output value",
+                address: format!("row {rowid}"),
+            })?;
+            let sealed = self.seal_attributes(&value, &[AttrPath(Vec::new())], CTX_OUTPUT)?;
+            if sealed.secrets.is_some() {
+                tx.execute(
+                    "UPDATE outputs SET value = ?2, secrets = ?3, key_version = ?4 WHERE rowid = ?1",
+                    params![rowid, sealed.json.as_str(), sealed.secrets, version],
+                )
+                .sql("encrypt an output")?;
+            }
+        }
+        let plain_history: Vec<(i64, Option<String>, Option<String>)> = collect_rows(
+            &tx,
+            "SELECT id, before, after FROM history WHERE key_version IS NULL",
+        )?;
+        for (id, before, after) in plain_history {
+            let before = before.map(|r| self.seal_stored_record(&r)).transpose()?;
+            let after = after.map(|r| self.seal_stored_record(&r)).transpose()?;
+            let has_secrets = [&before, &after]
+                .iter()
+                .any(|s| s.as_ref().is_some_and(|s| s.secrets.is_some()));
+            if has_secrets {
+                tx.execute(
+                    "UPDATE history SET before = ?2, after = ?3, before_secrets = ?4, after_secrets = ?5,
+                            key_version = ?6 WHERE id = ?1",
+                    params![
+                        id,
+                        before.as_ref().map(|s| s.json.as_str()),
+                        after.as_ref().map(|s| s.json.as_str()),
+                        before.as_ref().and_then(|s| s.secrets.as_deref()),
+                        after.as_ref().and_then(|s| s.secrets.as_deref()),
+                        version
+                    ],
+                )
+                .sql("encrypt a history secret")?;
+            }
+        }
+        // Every secret now uses the new version: retire the old keys, so
+        // they are no longer recognised.
+        tx.execute("DELETE FROM state_keys WHERE version != ?1", [version])
+            .sql("retire old key versions")?;
+        tx.commit().sql("commit the re-encryption")?;
+        Ok(version)
+    }
+
+    /// Seals the secrets of a history record written in the clear: an
+    /// object record (`attributes` with its paths) or a sensitive output.
+    fn seal_stored_record(&self, record: &str) -> Result<Sealed, StateError> {
+        let parsed = ExactJson::parse(record).map_err(|_| StateError::BadRow {
+            what: "history value",
+            address: String::new(),
+        })?;
+        let Some(mut members) = parsed.object() else {
+            return Ok(Sealed {
+                json: parsed,
+                secrets: None,
+            });
+        };
+        let paths_of = |name: &str| -> Vec<AttrPath> {
+            members
+                .get(name)
+                .and_then(|v| serde_json::from_str(v.as_str()).ok())
+                .unwrap_or_default()
+        };
+        let (field, paths) = if members.contains_key("attributes") {
+            let mut paths = paths_of("sensitive_attributes");
+            paths.extend(paths_of("schema_sensitive_attributes"));
+            ("attributes", paths)
+        } else if members
+            .get("sensitive")
+            .is_some_and(|v| v.as_str() == "true")
+        {
+            ("value", vec![AttrPath(Vec::new())])
+        } else {
+            return Ok(Sealed {
+                json: parsed,
+                secrets: None,
+            });
+        };
+        let Some(value) = members.get(field).cloned() else {
+            return Ok(Sealed {
+                json: parsed,
+                secrets: None,
+            });
+        };
+        let sealed = self.seal_attributes(&value, &paths, CTX_HISTORY)?;
+        members.insert(field.to_owned(), sealed.json);
+        Ok(Sealed {
+            json: ExactJson::from_object(&members),
+            secrets: sealed.secrets,
+        })
+    }
+
     // ---- sealing ----------------------------------------------------------
 
     /// Moves the values at `paths` out of `attributes` into an encrypted
@@ -1499,6 +1749,49 @@ fn is_stale(holder: &LockInfo, host: &str) -> bool {
         && holder.pid != std::process::id()
         && proc.join("self").exists()
         && !proc.join(holder.pid.to_string()).exists()
+}
+
+fn collect_rows<T: RowTuple>(tx: &Transaction<'_>, sql: &str) -> Result<Vec<T>, StateError> {
+    let mut stmt = tx.prepare(sql).sql("read rows to re-encrypt")?;
+    let rows = stmt
+        .query_map([], T::from_row)
+        .sql("read rows to re-encrypt")?;
+    rows.collect::<Result<_, _>>()
+        .sql("read rows to re-encrypt")
+}
+
+/// A row read as a tuple of its columns.
+trait RowTuple: Sized {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+impl<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql> RowTuple for (A, B) {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?, r.get(1)?))
+    }
+}
+
+impl<A, B, C> RowTuple for (A, B, C)
+where
+    A: rusqlite::types::FromSql,
+    B: rusqlite::types::FromSql,
+    C: rusqlite::types::FromSql,
+{
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    }
+}
+
+impl<A, B, C, D> RowTuple for (A, B, C, D)
+where
+    A: rusqlite::types::FromSql,
+    B: rusqlite::types::FromSql,
+    C: rusqlite::types::FromSql,
+    D: rusqlite::types::FromSql,
+{
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {

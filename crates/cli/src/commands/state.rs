@@ -20,6 +20,8 @@ use crate::Globals;
 
 /// The environment variable holding the key for secrets at rest.
 const KEY_ENV: &str = "MESHFORM_STATE_KEY";
+/// The new key for `state rekey`.
+const NEW_KEY_ENV: &str = "MESHFORM_STATE_NEW_KEY";
 /// Overrides the selected workspace, as `TF_WORKSPACE` does.
 const WORKSPACE_ENV: &str = "MESHFORM_WORKSPACE";
 /// The directory holding the default state and the workspace selection.
@@ -114,6 +116,12 @@ pub enum StateCommand {
         state: StateOpts,
         #[command(flatten)]
         lock: LockOpts,
+    },
+    /// Encrypt the state's secrets with the key in MESHFORM_STATE_NEW_KEY
+    /// (MESHFORM_STATE_KEY must hold the current key, if any).
+    Rekey {
+        #[command(flatten)]
+        state: StateOpts,
     },
     /// Show the committed changes, oldest first, optionally for one address.
     History {
@@ -424,6 +432,20 @@ pub fn run_state(c: StateCommand, _g: &Globals) -> anyhow::Result<ExitCode> {
             json,
             state,
         } => state_history(&state, address.as_deref(), json),
+        StateCommand::Rekey { state } => {
+            let new_key = match std::env::var(NEW_KEY_ENV) {
+                Ok(text) if !text.is_empty() => StateKey::parse(&text).with_context(|| {
+                    format!("{NEW_KEY_ENV} is unusable; generate one with `openssl rand -base64 32`")
+                })?,
+                _ => bail!("{NEW_KEY_ENV} is not set\n\nSet it to the new key (e.g. `openssl rand -base64 32`), and {KEY_ENV} to the current key if the state has one."),
+            };
+            let mut store = open_for_write(&state, "state rekey")?;
+            let version = store.rekey(new_key).map_err(explain)?;
+            print(&format!(
+                "The state's secrets are now encrypted with key version {version}.\nSet {KEY_ENV} to the new key from now on.\n"
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

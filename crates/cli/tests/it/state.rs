@@ -383,3 +383,22 @@ fn with_a_key_secrets_are_encrypted_and_the_key_is_required() {
     ));
     assert!(err.contains("32 bytes"), "{err}");
 }
+
+#[test]
+fn rekey_moves_the_state_to_a_new_key() {
+    let dir = imported("rekey");
+    let new_key = [("MESHFORM_STATE_NEW_KEY", KEY)];
+    let out = ok(meshform_in(&dir, &["state", "rekey"], &new_key));
+    assert!(out.contains("key version 1"), "{out}");
+    let bytes = std::fs::read(dir.db()).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("kpat_secret_tag_value"));
+    let err = fails(meshform(&dir, &["output", "token"]));
+    assert!(err.contains("MESHFORM_STATE_KEY"), "{err}");
+    let key = [("MESHFORM_STATE_KEY", KEY)];
+    assert_eq!(
+        ok(meshform_in(&dir, &["output", "-raw", "token"], &key)),
+        "kpat_secret_output_value"
+    );
+    let err = fails(meshform(&dir, &["state", "rekey"]));
+    assert!(err.contains("MESHFORM_STATE_NEW_KEY is not set"), "{err}");
+}

@@ -305,3 +305,26 @@ fn rm_and_mv_select_by_module_resource_or_instance() {
     assert_eq!(removed.len(), 2);
     assert_eq!(listed(&store), vec!["data.fake_echo.e", "fake_thing.b[0]"]);
 }
+
+#[test]
+fn the_schema_version_is_recorded_and_a_newer_one_refused() {
+    let t = TempState::new();
+    drop(t.open("init"));
+    let conn = rusqlite::Connection::open(t.db()).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, meshform_state::SCHEMA_VERSION);
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal");
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = meshform_state::StateStore::open(&t.db(), meshform_state::OpenOptions::new("plan"))
+        .unwrap_err();
+    assert!(
+        matches!(err, StateError::SchemaTooNew { found: 99, .. }),
+        "{err}"
+    );
+}

@@ -154,3 +154,49 @@ fn a_tampered_secret_is_reported_not_returned() {
         "{err}"
     );
 }
+
+#[test]
+fn rekey_encrypts_plain_secrets_and_rotates_keys() {
+    let t = TempState::new();
+    let mut store = t.open("apply");
+    write_secrets(&mut store);
+    drop(store);
+    assert!(contains(&raw_bytes(&t.db()), SECRET));
+
+    // No key yet: rekey encrypts what was plain, history included.
+    let mut store = t.open("state rekey");
+    assert_eq!(store.rekey(key(1)).unwrap(), 1);
+    drop(store);
+    let bytes = raw_bytes(&t.db());
+    assert!(
+        !contains(&bytes, SECRET),
+        "plain secrets were left in the file"
+    );
+    assert!(!contains(&bytes, SECRET_OUTPUT));
+    let snap = t.open_with_key(&key(1)).snapshot().unwrap();
+    assert_eq!(snap.instances[0].attributes.to_value()["password"], SECRET);
+
+    // Rotate to a second key: the first stops working.
+    let mut store = t.open_with_key(&key(1));
+    assert_eq!(store.rekey(key(2)).unwrap(), 2);
+    assert_eq!(store.snapshot().unwrap(), snap);
+    drop(store);
+    let err = StateStore::open(&t.db(), OpenOptions::new("apply").key(Some(key(1)))).unwrap_err();
+    assert!(
+        matches!(err, StateError::WrongKey { key_version: 2 }),
+        "{err}"
+    );
+    let store = t.open_with_key(&key(2));
+    assert_eq!(store.key_version(), Some(2));
+    assert_eq!(store.snapshot().unwrap(), snap);
+    assert_eq!(store.history(None).unwrap().len(), 2);
+
+    // Without the current key a rotation is refused and changes nothing.
+    let mut keyless = t.open("state rekey");
+    let err = keyless.rekey(key(3)).unwrap_err();
+    assert!(
+        matches!(err, StateError::KeyRequired { key_version: 2 }),
+        "{err}"
+    );
+    assert_eq!(t.open_with_key(&key(2)).snapshot().unwrap(), snap);
+}
