@@ -131,6 +131,9 @@ pub struct StateStore {
     registered_key: Option<i64>,
     clock: Clock,
     held_lock: Option<LockInfo>,
+    /// The ID of a lock held by another store of this process, shared
+    /// through [`StateStore::join_lock`].
+    joined_lock: Option<String>,
 }
 
 impl std::fmt::Debug for StateStore {
@@ -196,6 +199,7 @@ impl StateStore {
             registered_key: None,
             clock: options.clock,
             held_lock: None,
+            joined_lock: None,
         };
         store.ensure_default_workspace()?;
         if store.workspace_info(&options.workspace)?.is_none() {
@@ -446,6 +450,22 @@ impl StateStore {
         }
     }
 
+    /// Shares a lock taken by another store of this process (for example a
+    /// second connection used by a parallel walk): commits through this
+    /// store are then allowed. It does not release the lock when dropped.
+    pub fn join_lock(&mut self, lock: &LockInfo) -> Result<(), StateError> {
+        match self.lock_holder()? {
+            Some(holder) if holder.id == lock.id => {
+                self.joined_lock = Some(holder.id);
+                Ok(())
+            }
+            _ => Err(StateError::LockNotFound {
+                id: lock.id.clone(),
+                workspace: self.workspace.clone(),
+            }),
+        }
+    }
+
     /// Releases the lock this store holds.
     pub fn unlock(&mut self) -> Result<(), StateError> {
         let Some(held) = self.held_lock.take() else {
@@ -493,7 +513,10 @@ impl StateStore {
     /// (`-lock=false`) are allowed while nobody holds it.
     fn check_lock(&self, tx: &Transaction<'_>) -> Result<(), StateError> {
         match read_lock(tx, &self.workspace)? {
-            Some(holder) if self.held_lock.as_ref().map(|h| &h.id) != Some(&holder.id) => {
+            Some(holder)
+                if self.held_lock.as_ref().map(|h| &h.id) != Some(&holder.id)
+                    && self.joined_lock.as_ref() != Some(&holder.id) =>
+            {
                 Err(StateError::Locked {
                     holder: Box::new(holder),
                 })
@@ -552,6 +575,15 @@ impl StateStore {
             instances,
             outputs,
         })
+    }
+
+    /// One object, secrets decrypted; `None` when it is not in the state.
+    pub fn object(&self, key: &ObjectKey) -> Result<Option<ResourceInstance>, StateError> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .sql("start reading the state")?;
+        self.load_object(&tx, key)
     }
 
     /// The lineage and serial, without reading objects.

@@ -128,3 +128,36 @@ fn force_unlock_removes_a_lock_by_id_only() {
         Err(StateError::Locked { .. })
     ));
 }
+
+#[test]
+fn a_second_store_of_the_same_process_can_join_the_lock() {
+    let t = TempState::new();
+    let mut holder = t.open("apply");
+    let held = holder.lock(&request("alice@h", "apply")).unwrap();
+    let mut worker = t.open("apply");
+    assert!(matches!(
+        worker.put_object(thing("fake_thing.w", "{}")),
+        Err(StateError::Locked { .. })
+    ));
+    worker.join_lock(&held).unwrap();
+    worker
+        .put_object(thing("fake_thing.w", r#"{"id":"1"}"#))
+        .unwrap();
+    drop(worker);
+    assert_eq!(
+        holder.lock_holder().unwrap().unwrap().id,
+        held.id,
+        "joining does not release"
+    );
+    let key = meshform_state::ObjectKey::current(crate::common::addr("fake_thing.w"));
+    assert_eq!(
+        holder.object(&key).unwrap().unwrap().attributes.as_str(),
+        r#"{"id":"1"}"#
+    );
+    holder.unlock().unwrap();
+    let mut late = t.open("apply");
+    assert!(matches!(
+        late.join_lock(&held),
+        Err(StateError::LockNotFound { .. })
+    ));
+}
