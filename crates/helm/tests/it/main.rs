@@ -1,3 +1,4 @@
 //! Integration tests of meshform-helm, one module per feature.
 
+mod fetch;
 mod golden;
