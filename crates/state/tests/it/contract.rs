@@ -328,3 +328,66 @@ fn the_schema_version_is_recorded_and_a_newer_one_refused() {
         "{err}"
     );
 }
+
+/// The sequence of Terraform's full state-manager check: starting from a
+/// state with a module resource and two outputs (one sensitive), a real
+/// change moves the serial and keeps lineage and version, an identical
+/// write keeps the serial, and what reads back equals what was written.
+#[test]
+fn terraform_full_state_manager_sequence() {
+    let t = TempState::new();
+    let mut store = t.open("apply");
+    let string = |s: &str, sensitive: bool| OutputState {
+        value: ExactJson::string(s),
+        type_json: serde_json::json!("string"),
+        sensitive,
+    };
+    store
+        .commit(vec![
+            Change::Put(thing("module.child.null_resource.foo", "{}")),
+            Change::SetOutput {
+                name: "sensitive_output".into(),
+                output: Some(string("it's a secret", true)),
+            },
+            Change::SetOutput {
+                name: "nonsensitive_output".into(),
+                output: Some(string("hello, world!", false)),
+            },
+        ])
+        .unwrap();
+    let initial = store.snapshot().unwrap();
+
+    store.set_output("bar", Some(string("baz", false))).unwrap();
+    let after_change = store.snapshot().unwrap();
+    assert_eq!(after_change.lineage, initial.lineage);
+    assert_ne!(after_change.serial, initial.serial);
+
+    // Writing the same state again keeps the serial.
+    for output in ["sensitive_output", "nonsensitive_output", "bar"] {
+        let same = after_change.outputs[output].clone();
+        store.set_output(output, Some(same)).unwrap();
+    }
+    store.put_object(after_change.instances[0].clone()).unwrap();
+    assert_eq!(store.snapshot().unwrap().serial, after_change.serial);
+
+    store
+        .set_output("serialCheck", Some(string("true", false)))
+        .unwrap();
+    let last = store.snapshot().unwrap();
+    assert!(last.serial > after_change.serial);
+    assert_eq!(last.terraform_version, after_change.terraform_version);
+    assert_eq!(last.lineage, initial.lineage);
+
+    // The persisted state marshals identically to what was written.
+    let mut expected = after_change.clone();
+    expected
+        .outputs
+        .insert("serialCheck".into(), string("true", false));
+    expected.serial = last.serial;
+    assert_eq!(
+        tfstate::to_tfstate_json(&last),
+        tfstate::to_tfstate_json(&expected)
+    );
+    drop(store);
+    assert_eq!(t.open("show").snapshot().unwrap(), last);
+}
