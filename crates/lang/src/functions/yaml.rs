@@ -1,5 +1,448 @@
-//! yaml functions.
+//! `yamlencode` (go-yaml v2 style, as cty-yaml writes it) and `yamldecode`
+//! (YAML 1.1 scalar resolution: `yes`/`on` are true, `0x10` is 16, dates
+//! become RFC 3339 strings).
 
-use super::Func;
+use std::collections::BTreeMap;
 
-pub(crate) static FUNCS: &[Func] = &[];
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use super::{p, Args, FnError, FnResult, Func, T};
+use crate::convert::convert;
+use crate::number::Number;
+use crate::types::Type;
+use crate::value::{Data, Value};
+
+pub(crate) static FUNCS: &[Func] = &[
+    Func {
+        name: "yamlencode",
+        params: &[p("value", T::Any).null()],
+        variadic: None,
+        ret: T::String,
+        imp: yamlencode,
+    },
+    Func {
+        name: "yamldecode",
+        params: &[p("src", T::String)],
+        variadic: None,
+        ret: T::Any,
+        imp: |a| decode(a.str(0)).map_err(FnError::call),
+    },
+];
+
+fn yamlencode(a: &Args<'_, '_>) -> FnResult {
+    let v = a.get(0);
+    let mut out = String::new();
+    write_node(v, 0, &mut out).map_err(|e| FnError::arg(0, e))?;
+    if is_plain_scalar(v) {
+        out.push_str("...\n");
+    }
+    Ok(Value::string(out))
+}
+
+fn is_plain_scalar(v: &Value) -> bool {
+    matches!(v.data(), Data::Null(_) | Data::Bool(_) | Data::Number(_))
+}
+
+fn is_block(v: &Value) -> bool {
+    match v.data() {
+        Data::List(_, i) | Data::Set(_, i) | Data::Tuple(i) => !i.is_empty(),
+        Data::Map(_, m) | Data::Object(m) => !m.is_empty(),
+        _ => false,
+    }
+}
+
+fn is_sequence(v: &Value) -> bool {
+    matches!(v.data(), Data::List(..) | Data::Set(..) | Data::Tuple(_))
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// Writes a node whose first line continues the current line; `indent` is
+/// the column of its further lines.
+fn write_node(v: &Value, indent: usize, out: &mut String) -> Result<(), String> {
+    match v.data() {
+        Data::Unknown(_) => return Err("value is unknown".to_owned()),
+        Data::Null(_) => out.push_str("null\n"),
+        Data::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
+            out.push('\n');
+        }
+        Data::Number(n) => {
+            if n.is_infinite() {
+                out.push_str(if n.is_negative() { "-.inf" } else { "+.inf" });
+            } else {
+                out.push_str(&n.to_text());
+            }
+            out.push('\n');
+        }
+        Data::String(s) => {
+            if s.contains('\n') && block_allowed(s) {
+                write_literal(s, indent.max(2), out);
+            } else {
+                out.push_str(&double_quoted(s));
+                out.push('\n');
+            }
+        }
+        Data::List(_, items) | Data::Set(_, items) | Data::Tuple(items) => {
+            if items.is_empty() {
+                out.push_str("[]\n");
+            }
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    pad(out, indent);
+                }
+                out.push_str("- ");
+                write_node(item, indent + 2, out)?;
+            }
+        }
+        Data::Map(_, items) | Data::Object(items) => {
+            if items.is_empty() {
+                out.push_str("{}\n");
+            }
+            for (i, (k, item)) in items.iter().enumerate() {
+                if i > 0 {
+                    pad(out, indent);
+                }
+                out.push_str(&double_quoted(k));
+                out.push(':');
+                if is_block(item) {
+                    out.push('\n');
+                    if is_sequence(item) {
+                        pad(out, indent);
+                        write_node(item, indent, out)?;
+                    } else {
+                        pad(out, indent + 2);
+                        write_node(item, indent + 2, out)?;
+                    }
+                } else {
+                    out.push(' ');
+                    write_node(item, indent + 2, out)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// go-yaml writes a literal block only when no line has trailing spaces
+/// and every character is printable.
+fn block_allowed(s: &str) -> bool {
+    !s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t'))
+        && !s
+            .chars()
+            .any(|c| c != '\n' && (c.is_control() || c == '\u{feff}'))
+}
+
+fn write_literal(s: &str, indent: usize, out: &mut String) {
+    let body = s.trim_end_matches('\n');
+    let trailing = s.len() - body.len();
+    out.push('|');
+    if body.starts_with(' ') || body.starts_with('\n') {
+        out.push('2');
+    }
+    match trailing {
+        0 => out.push('-'),
+        1 => {}
+        _ => out.push('+'),
+    }
+    out.push('\n');
+    let mut lines: Vec<&str> = body.split('\n').collect();
+    lines.extend(std::iter::repeat_n("", trailing.saturating_sub(1)));
+    for line in lines {
+        if !line.is_empty() {
+            pad(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{1b}' => out.push_str("\\e"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{a0}' => out.push_str("\\_"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if c.is_control() || c == '\u{feff}' => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02X}"));
+                } else {
+                    out.push_str(&format!("\\u{n:04X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Parses one YAML document into a value.
+pub(crate) fn decode(src: &str) -> Result<Value, String> {
+    let mut events = Vec::new();
+    for ev in Parser::new_from_str(src) {
+        let (ev, span) = ev.map_err(|e| {
+            format!(
+                "on line {}, column {}: {}",
+                e.marker().line(),
+                e.marker().col() + 1,
+                e.info()
+            )
+        })?;
+        events.push((ev, span.start.line()));
+    }
+    let docs = events
+        .iter()
+        .filter(|(e, _)| matches!(e, Event::DocumentStart(_)))
+        .count();
+    if docs == 0 {
+        return Err("on line 1, column 1: missing start of document".to_owned());
+    }
+    if docs > 1 {
+        let line = events
+            .iter()
+            .filter(|(e, _)| matches!(e, Event::DocumentStart(_)))
+            .nth(1)
+            .map_or(1, |(_, l)| *l);
+        return Err(format!(
+            "on line {line}, column 1: unexpected extra content after value"
+        ));
+    }
+    let mut b = Builder {
+        events: events.into_iter().map(|(e, _)| e).collect(),
+        pos: 0,
+        anchors: BTreeMap::new(),
+    };
+    while b.pos < b.events.len() && !matches!(b.events[b.pos], Event::DocumentStart(_)) {
+        b.pos += 1;
+    }
+    b.pos += 1;
+    if matches!(b.events.get(b.pos), Some(Event::DocumentEnd) | None) {
+        return Ok(Value::null_dynamic());
+    }
+    b.node(0)
+}
+
+struct Builder<'a> {
+    events: Vec<Event<'a>>,
+    pos: usize,
+    anchors: BTreeMap<usize, Value>,
+}
+
+impl Builder<'_> {
+    fn node(&mut self, depth: usize) -> Result<Value, String> {
+        if depth > 200 {
+            return Err("document is nested too deeply".to_owned());
+        }
+        let Some(ev) = self.events.get(self.pos).cloned() else {
+            return Err("unexpected end of document".to_owned());
+        };
+        self.pos += 1;
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let v = if style != ScalarStyle::Plain || is_str_tag {
+                    Value::string(text.into_owned())
+                } else {
+                    resolve_plain(&text)
+                };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            Event::Alias(id) => self
+                .anchors
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| "unknown anchor referenced".to_owned()),
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                while !matches!(self.events.get(self.pos), Some(Event::SequenceEnd) | None) {
+                    items.push(self.node(depth + 1)?);
+                }
+                self.pos += 1;
+                let v = Value::tuple(items);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            Event::MappingStart(anchor, _) => {
+                let mut attrs = BTreeMap::new();
+                while !matches!(self.events.get(self.pos), Some(Event::MappingEnd) | None) {
+                    let k = self.node(depth + 1)?;
+                    let v = self.node(depth + 1)?;
+                    if matches!(k.data(), Data::Null(_)) {
+                        attrs.insert("null".to_owned(), v);
+                        continue;
+                    }
+                    let key = convert(&k, &Type::String)
+                        .ok()
+                        .and_then(|s| s.as_str().map(str::to_owned))
+                        .ok_or_else(|| "a map key must be a string".to_owned())?;
+                    if key == "<<" {
+                        if let Some(m) = v.as_entries() {
+                            for (mk, mv) in m {
+                                attrs.entry(mk.clone()).or_insert_with(|| mv.clone());
+                            }
+                            continue;
+                        }
+                    }
+                    attrs.insert(key, v);
+                }
+                self.pos += 1;
+                let v = Value::object(attrs);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            _ => Err("unexpected document structure".to_owned()),
+        }
+    }
+}
+
+/// YAML 1.1 resolution of a plain scalar, as go-yaml v2 does it.
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::null_dynamic(),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::number(Number::infinity(false))
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::number(Number::infinity(true)),
+        _ => {}
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    if first.is_ascii_digit() || first == '-' || first == '+' || first == '.' {
+        if let Some(t) = timestamp(s) {
+            return Value::string(t);
+        }
+        let plain = s.replace('_', "");
+        if let Some(n) = parse_int(&plain) {
+            return Value::number(n);
+        }
+        let float_re = plain.strip_prefix(['-', '+']).unwrap_or(&plain);
+        let float_like = !float_re.is_empty()
+            && float_re
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+            && float_re
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit() || c == '.');
+        if float_like {
+            if let Ok(n) = Number::parse(&plain) {
+                return Value::number(n);
+            }
+        }
+    }
+    Value::string(s)
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` prefixes: `0x`, `0o`, `0b` and a
+/// leading `0` for octal.
+fn parse_int(s: &str) -> Option<Number> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_owned())
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_owned())
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_owned())
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_owned())
+    } else {
+        (10, lower.clone())
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v = num_bigint::BigInt::parse_bytes(digits.as_bytes(), radix)?;
+    if neg {
+        v = -v;
+    }
+    Some(Number::from_bigint(&v))
+}
+
+/// A YAML timestamp (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`,
+/// `2001-12-14 21:59:43.10 -5`) as an RFC 3339 string in UTC.
+fn timestamp(s: &str) -> Option<String> {
+    if s.len() == 10 {
+        let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+        return Some(format!("{}T00:00:00Z", d.format("%Y-%m-%d")));
+    }
+    let normalized = s.replacen(['t', ' '], "T", 1);
+    let dt = chrono::DateTime::parse_from_rfc3339(&normalized).ok()?;
+    Some(
+        dt.with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(v: Value) -> String {
+        let mut out = String::new();
+        write_node(&v, 0, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn encodes_nested_structures_like_go_yaml() {
+        let item = Value::object(BTreeMap::from([
+            ("name".to_owned(), Value::string("a")),
+            (
+                "ports".to_owned(),
+                Value::tuple(vec![Value::int(80), Value::int(443)]),
+            ),
+        ]));
+        assert_eq!(
+            enc(Value::tuple(vec![item])),
+            "- \"name\": \"a\"\n  \"ports\":\n  - 80\n  - 443\n"
+        );
+        assert_eq!(enc(Value::string("multi\nline")), "|-\n  multi\n  line\n");
+    }
+
+    #[test]
+    fn decodes_yaml_one_one_scalars() {
+        assert_eq!(decode("yes").unwrap(), Value::bool(true));
+        assert_eq!(decode("0x10").unwrap(), Value::int(16));
+        assert_eq!(decode("0o17").unwrap(), Value::int(15));
+        assert_eq!(
+            decode("2001-12-14").unwrap(),
+            Value::string("2001-12-14T00:00:00Z")
+        );
+        assert!(decode("").is_err());
+        assert!(decode("---\na: 1\n---\nb: 2").is_err());
+    }
+}
