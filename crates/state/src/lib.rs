@@ -40,7 +40,7 @@ pub use model::{
 };
 pub use schema::SCHEMA_VERSION;
 pub use store::{
-    validate_workspace_name, Change, Clock, LockRequest, OpenOptions, StateStore, WorkspaceInfo,
-    DEFAULT_STATE_PATH, DEFAULT_WORKSPACE, TERRAFORM_VERSION,
+    new_deposed_key, validate_workspace_name, Change, Clock, LockRequest, OpenOptions, StateStore,
+    WorkspaceInfo, DEFAULT_STATE_PATH, DEFAULT_WORKSPACE, TERRAFORM_VERSION,
 };
 pub use workspace::{environment_file, select_workspace, selected_workspace};

@@ -162,6 +162,8 @@ pub enum Action {
     Untaint,
     /// `state mv`: recorded on the new address, `before` holding the old one.
     Move,
+    /// The current object became a deposed object (create-before-destroy).
+    Depose,
     /// Written by `state push` or `state import-tfstate`.
     Import,
     /// An output value set or changed.
@@ -179,6 +181,7 @@ impl Action {
             Action::Taint => "taint",
             Action::Untaint => "untaint",
             Action::Move => "move",
+            Action::Depose => "depose",
             Action::Import => "import",
             Action::Output => "output",
             Action::RemoveOutput => "remove-output",
@@ -193,6 +196,7 @@ impl Action {
             "taint" => Action::Taint,
             "untaint" => Action::Untaint,
             "move" => Action::Move,
+            "depose" => Action::Depose,
             "import" => Action::Import,
             "output" => Action::Output,
             "remove-output" => Action::RemoveOutput,

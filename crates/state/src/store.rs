@@ -99,6 +99,10 @@ pub enum Change {
         from: InstanceAddr,
         to: InstanceAddr,
     },
+    /// Turn the current object of an instance into a deposed object with
+    /// this key (see [`new_deposed_key`]), as a create-before-destroy
+    /// replacement does before creating the new object.
+    Depose { addr: InstanceAddr, key: String },
     /// Set (`Some`) or remove (`None`) a root module output.
     SetOutput {
         name: String,
@@ -967,6 +971,29 @@ impl StateStore {
                     after: Some(self.seal_record(&updated)?),
                 }))
             }
+            Change::Depose { addr, key } => {
+                let current = ObjectKey::current(addr);
+                let existing =
+                    self.load_object(tx, &current)?
+                        .ok_or_else(|| StateError::NoSuchObject {
+                            address: current.to_string(),
+                        })?;
+                let mut deposed = existing.clone();
+                deposed.deposed = Some(key);
+                if self.load_object(tx, &deposed.object_key())?.is_some() {
+                    return Err(StateError::ObjectExists {
+                        address: deposed.object_key().to_string(),
+                    });
+                }
+                delete_object_row(tx, &self.workspace, &current)?;
+                self.write_object(tx, &deposed)?;
+                Ok(Some(HistoryRow {
+                    address: deposed.object_key().to_string(),
+                    action: Action::Depose,
+                    before: Some(self.seal_record(&existing)?),
+                    after: Some(self.seal_record(&deposed)?),
+                }))
+            }
             Change::Move { from, to } => {
                 if from == to {
                     return Ok(None);
@@ -1828,6 +1855,12 @@ where
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// A fresh deposed key: eight hex digits, as Terraform makes them.
+pub fn new_deposed_key() -> String {
+    let id = uuid::Uuid::new_v4();
+    id.simple().to_string()[..8].to_owned()
 }
 
 /// Workspace names: letters, digits, `-` and `_`, as Terraform allows in

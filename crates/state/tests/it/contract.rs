@@ -391,3 +391,63 @@ fn terraform_full_state_manager_sequence() {
     drop(store);
     assert_eq!(t.open("show").snapshot().unwrap(), last);
 }
+
+#[test]
+fn create_before_destroy_deposes_then_replaces_then_deletes_the_old_object() {
+    let t = TempState::new();
+    let mut store = t.open("apply");
+    store
+        .put_object(thing("fake_thing.r", r#"{"id":"old"}"#))
+        .unwrap();
+    let key = meshform_state::new_deposed_key();
+    assert_eq!(key.len(), 8);
+    store
+        .commit(vec![Change::Depose {
+            addr: addr("fake_thing.r"),
+            key: key.clone(),
+        }])
+        .unwrap();
+    store
+        .put_object(thing("fake_thing.r", r#"{"id":"new"}"#))
+        .unwrap();
+    let snap = store.snapshot().unwrap();
+    assert_eq!(snap.instances.len(), 2);
+    assert_eq!(
+        snap.instance(&addr("fake_thing.r"))
+            .unwrap()
+            .attributes
+            .as_str(),
+        r#"{"id":"new"}"#
+    );
+    let pulled = tfstate::to_tfstate_json(&snap);
+    assert!(
+        pulled.contains(&format!("\"deposed\": \"{key}\"")),
+        "{pulled}"
+    );
+    assert_eq!(
+        tfstate::parse_tfstate(&pulled).unwrap().instances,
+        snap.instances
+    );
+    store
+        .delete_object(ObjectKey {
+            addr: addr("fake_thing.r"),
+            deposed: Some(key),
+        })
+        .unwrap();
+    let actions: Vec<Action> = store
+        .history(Some("fake_thing.r"))
+        .unwrap()
+        .iter()
+        .map(|h| h.action)
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            Action::Create,
+            Action::Depose,
+            Action::Create,
+            Action::Delete
+        ]
+    );
+    assert_eq!(store.snapshot().unwrap().instances.len(), 1);
+}
