@@ -3,3 +3,6 @@
 //! It takes a loaded configuration, prior state and a provider registry (a
 //! value, chosen by the binary) and produces a plan, then applies it. It never
 //! prints and never opens network connections or files on its own.
+
+pub mod decode;
+pub mod objchange;
