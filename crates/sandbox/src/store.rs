@@ -267,6 +267,30 @@ impl Tx<'_> {
             .collect()
     }
 
+    /// Every object of an api whose scope is exactly `scope`, with its kind.
+    pub fn list_scope(&self, api: &str, scope: &str) -> Result<Vec<(String, Row)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, name, body FROM objects WHERE api=?1 AND scope=?2 ORDER BY seq")
+            .map_err(sql("list scope"))?;
+        let mut rows = stmt.query(params![api, scope]).map_err(sql("list scope"))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(sql("list scope"))? {
+            let kind: String = r.get(0).map_err(sql("list scope"))?;
+            let name: String = r.get(1).map_err(sql("list scope"))?;
+            let body: String = r.get(2).map_err(sql("list scope"))?;
+            out.push((
+                kind,
+                Row {
+                    scope: scope.to_string(),
+                    name,
+                    body: parse(body)?,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
     /// Deletes every object of an api whose scope is `scope` or below it.
     pub fn delete_under(&self, api: &str, scope: &str) -> Result<usize, StoreError> {
         self.conn

@@ -3,3 +3,5 @@
 mod common;
 mod contract;
 mod konnect;
+mod kube;
+mod kubectl;
