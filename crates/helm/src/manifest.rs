@@ -310,9 +310,59 @@ pub fn hooks_for(hooks: &[Hook], event: HookEvent) -> Vec<&Hook> {
     out
 }
 
+/// Replaces material that differs on every render (certificates and keys
+/// from `genCA`/`genSignedCert`, base64 or PEM, and the
+/// `checksum/tls-secrets` over them) with fixed markers, so two renders can
+/// be compared. The markers are the ones Helm fixtures use.
+pub fn mask_generated_secrets(text: &str) -> String {
+    use base64::Engine as _;
+    use std::sync::OnceLock;
+    static RES: OnceLock<Option<(regex::Regex, regex::Regex, regex::Regex)>> = OnceLock::new();
+    let Some((b64_line, checksum, pem)) = RES
+        .get_or_init(|| {
+            Some((
+                regex::Regex::new(r"(?m)^([\t\n\x0C\r ]+(?:tls\.crt|tls\.key|ca\.crt|caBundle):[\t\n\x0C\r ]+)([^\t\n\x0C\r ]{200,})$").ok()?,
+                regex::Regex::new(r"(?m)^([\t\n\x0C\r ]+checksum/tls-secrets:[\t\n\x0C\r ]+)[^\t\n\x0C\r ]+$").ok()?,
+                regex::Regex::new(r"-----BEGIN [A-Z ]+-----[A-Za-z0-9+/=\t\n\x0C\r \\n]+?-----END [A-Z ]+-----").ok()?,
+            ))
+        })
+        .as_ref()
+    else {
+        return text.to_string();
+    };
+    let text = b64_line.replace_all(text, |c: &regex::Captures| {
+        match base64::engine::general_purpose::STANDARD.decode(&c[2]) {
+            Ok(d) if String::from_utf8_lossy(&d).contains("-----BEGIN") => {
+                format!("{}<MASKED-PEM-BASE64>", &c[1])
+            }
+            _ => c[0].to_string(),
+        }
+    });
+    let text = checksum.replace_all(&text, "${1}<MASKED-SHA256>");
+    pem.replace_all(&text, "<MASKED-PEM>").into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_certificates_are_masked() {
+        use base64::Engine as _;
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".repeat(4);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&pem);
+        let text = format!(
+            "data:\n  tls.crt: {b64}\n  other: {b64}\n  checksum/tls-secrets: abc\nk: {pem:?}\n"
+        );
+        let masked = mask_generated_secrets(&text);
+        assert!(
+            masked.contains("tls.crt: <MASKED-PEM-BASE64>\n"),
+            "{masked}"
+        );
+        assert!(masked.contains(&format!("other: {b64}")));
+        assert!(masked.contains("checksum/tls-secrets: <MASKED-SHA256>"));
+        assert!(!masked.contains("BEGIN CERTIFICATE"));
+    }
 
     #[test]
     fn split_keeps_trailing_text_of_the_last_document() {

@@ -5,27 +5,9 @@ use std::path::Path;
 
 use meshform_helm::{render_release, Chart, ReleaseContext, RenderOptions, Values};
 
-/// Blanks generated certificates and the checksum over them, as the
-/// fixtures' oracle does with `--mask-random`.
+/// Blanks generated certificates, as the fixtures' oracle does.
 pub fn mask_random(text: &str) -> String {
-    use base64::Engine as _;
-    let b64_line =
-        regex::Regex::new(r"(?m)^(\s+(?:tls\.crt|tls\.key|ca\.crt|caBundle):\s+)(\S{200,})$")
-            .unwrap();
-    let text = b64_line.replace_all(text, |c: &regex::Captures| {
-        match base64::engine::general_purpose::STANDARD.decode(&c[2]) {
-            Ok(d) if String::from_utf8_lossy(&d).contains("-----BEGIN") => {
-                format!("{}<MASKED-PEM-BASE64>", &c[1])
-            }
-            _ => c[0].to_string(),
-        }
-    });
-    let checksum = regex::Regex::new(r"(?m)^(\s+checksum/tls-secrets:\s+)\S+$").unwrap();
-    let text = checksum.replace_all(&text, "${1}<MASKED-SHA256>");
-    let pem =
-        regex::Regex::new(r"-----BEGIN [A-Z ]+-----[A-Za-z0-9+/=\s\\n]+?-----END [A-Z ]+-----")
-            .unwrap();
-    pem.replace_all(&text, "<MASKED-PEM>").into_owned()
+    meshform_helm::manifest::mask_generated_secrets(text)
 }
 
 fn render(chart: &Path, values: Option<&Path>, name: &str, namespace: &str) -> String {
