@@ -258,6 +258,46 @@ impl Schemas {
         json!({ "format_version": version, "provider_schemas": providers })
     }
 
+    /// Adds plan behaviour to attributes of a document that has none (the
+    /// output of `terraform providers schema -json` never has any). The
+    /// overlay maps provider address → resource type → dotted attribute
+    /// path → a `meshform_plan` object, e.g.
+    /// `{"hashicorp/fake": {"fake_thing": {"zone": {"requires_replace": "always"}}}}`.
+    pub fn apply_plan_overlay(&mut self, overlay: &Json) -> Result<(), SchemaJsonError> {
+        for (addr, resources) in as_object(overlay, "$")? {
+            let ppath = format!("$[{addr:?}]");
+            let key = if self.providers.contains_key(addr) {
+                addr.clone()
+            } else {
+                format!("registry.terraform.io/{addr}")
+            };
+            let provider = self
+                .providers
+                .get_mut(&key)
+                .ok_or_else(|| invalid(&ppath, "no such provider in the schemas"))?;
+            for (rtype, attrs) in as_object(resources, &ppath)? {
+                let rpath = format!("{ppath}.{rtype}");
+                let schema = provider
+                    .resources
+                    .get_mut(rtype)
+                    .ok_or_else(|| invalid(&rpath, "no such resource type"))?;
+                for (attr_path, plan) in as_object(attrs, &rpath)? {
+                    let apath = format!("{rpath}[{attr_path:?}]");
+                    let mut wrapper = Map::new();
+                    wrapper.insert("meshform_plan".into(), plan.clone());
+                    let behavior = read_plan(&wrapper, &apath)?;
+                    let steps: Vec<&str> = attr_path.split('.').collect();
+                    let attr = schema
+                        .block
+                        .attribute_at_mut(&steps)
+                        .ok_or_else(|| invalid(&apath, "no such attribute"))?;
+                    attr.plan = behavior;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The provider whose source address is `addr`; a short address
     /// (`kong/konnect`) is looked up on the default registry.
     pub fn provider(&self, addr: &str) -> Option<&ProviderSchema> {
@@ -415,6 +455,38 @@ impl Block {
             };
         }
         self.block_types.get(*first)?.block.attribute_at(rest)
+    }
+}
+
+impl Block {
+    /// Like [`Block::attribute_at`], for changing the attribute.
+    pub fn attribute_at_mut(&mut self, path: &[&str]) -> Option<&mut Attribute> {
+        let (first, rest) = path.split_first()?;
+        if self.attributes.contains_key(*first) {
+            let a = self.attributes.get_mut(*first)?;
+            if rest.is_empty() {
+                return Some(a);
+            }
+            let mut attrs = match &mut a.ty {
+                AttributeType::Nested(n) => &mut n.attributes,
+                AttributeType::Type(_) => return None,
+            };
+            for (i, step) in rest.iter().enumerate() {
+                let a = attrs.get_mut(*step)?;
+                if i + 1 == rest.len() {
+                    return Some(a);
+                }
+                attrs = match &mut a.ty {
+                    AttributeType::Nested(n) => &mut n.attributes,
+                    AttributeType::Type(_) => return None,
+                };
+            }
+            return None;
+        }
+        self.block_types
+            .get_mut(*first)?
+            .block
+            .attribute_at_mut(rest)
     }
 }
 
@@ -810,6 +882,43 @@ mod tests {
             Schemas::from_json(&text).unwrap().providers,
             schemas.providers
         );
+    }
+
+    #[test]
+    fn plan_overlays_add_behaviour() {
+        let text = r#"{"provider_schemas":{"registry.terraform.io/x/y":{"resource_schemas":{"y_t":{"block":{
+            "attributes":{"zone":{"type":"string","optional":true},
+              "spec":{"nested_type":{"nesting_mode":"single","attributes":{"a":{"type":"string","optional":true}}},"optional":true}},
+            "block_types":{"b":{"nesting_mode":"list","block":{"attributes":{"c":{"type":"string","computed":true}}}}}}}}}}}"#;
+        let mut schemas = Schemas::from_json(text).unwrap();
+        let overlay = json!({"x/y": {"y_t": {
+            "zone": {"requires_replace": "always"},
+            "spec.a": {"requires_replace": "if_configured"},
+            "b.c": {"use_state_for_unknown": true}}}});
+        schemas.apply_plan_overlay(&overlay).unwrap();
+        let block = &schemas.provider("x/y").unwrap().resources["y_t"].block;
+        assert_eq!(
+            block.attribute_at(&["zone"]).unwrap().plan.requires_replace,
+            Some(RequiresReplace::Always)
+        );
+        assert_eq!(
+            block
+                .attribute_at(&["spec", "a"])
+                .unwrap()
+                .plan
+                .requires_replace,
+            Some(RequiresReplace::IfConfigured)
+        );
+        assert!(
+            block
+                .attribute_at(&["b", "c"])
+                .unwrap()
+                .plan
+                .use_state_for_unknown
+        );
+        let bad = json!({"x/y": {"y_t": {"nope": {}}}});
+        let err = schemas.apply_plan_overlay(&bad).unwrap_err().to_string();
+        assert!(err.contains("no such attribute"), "{err}");
     }
 
     #[test]

@@ -28,9 +28,56 @@ use crate::types::Type;
 use crate::value::{Data, Value};
 
 /// Evaluates an expression.
+///
+/// References are checked first, as Terraform validates them before
+/// evaluating: a reference to a root name the context lacks, or to an
+/// undeclared `var.x` or `local.x`, is an error even inside `try`.
 pub fn eval(expr: &Expression, ctx: &EvalContext) -> Result<Value, Diagnostics> {
     let mut ev = Evaluator::new(ctx);
+    check_references(expr, ctx).map_err(|e| ev.diagnostics(e))?;
     ev.eval(expr).map_err(|e| ev.diagnostics(e))
+}
+
+fn check_references(expr: &Expression, ctx: &EvalContext) -> EvalResult<()> {
+    for r in crate::refs::references(expr) {
+        let span = r.span.clone();
+        let Some(root) = ctx.name(&r.root) else {
+            let ev = Evaluator::new(ctx);
+            return match ev.eval_variable(&r.root, span.clone()) {
+                Err(e) if matches!(r.root.as_str(), "var" | "local" | "count" | "each") => Err(e),
+                Err(_) if r.root == "data" || r.root == "module" || r.root == "path" || r.root == "terraform" || r.root == "self" => {
+                    Err(EvalError::new(
+                        "Invalid reference",
+                        format!("The name \"{}\" is not available here.", r.root),
+                        span,
+                    ))
+                }
+                Err(_) if r.steps.is_empty() => Err(EvalError::new(
+                    "Invalid reference",
+                    format!("A reference to a resource type must be followed by at least one attribute access, specifying the resource name. There is no variable named \"{}\".", r.root),
+                    span,
+                )),
+                Err(_) => Err(EvalError::new(
+                    "Reference to undeclared resource",
+                    format!(
+                        "A managed resource \"{}\" \"{}\" has not been declared in the root module.",
+                        r.root,
+                        r.first_attr().unwrap_or_default()
+                    ),
+                    span,
+                )),
+                Ok(_) => Ok(()),
+            };
+        };
+        if matches!(r.root.as_str(), "var" | "local") {
+            if let (Some(name), Data::Object(attrs)) = (r.first_attr(), root.data()) {
+                if !attrs.contains_key(name) {
+                    return Err(unsupported_attribute(name, span, Some(&r.root)));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An evaluation failure before it becomes a [`Diagnostic`].
@@ -145,8 +192,10 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::tuple(out))
             }
             Expression::Object(obj) => self.eval_object(obj),
-            Expression::StringTemplate(t) => self.eval_template(t, span),
-            Expression::HeredocTemplate(h) => self.eval_template(&h.template, span),
+            Expression::StringTemplate(t) => {
+                template::eval_template(self, t, template::Mode::Quoted, span)
+            }
+            Expression::HeredocTemplate(h) => self.eval_heredoc(h, span),
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => self.eval_variable(v.as_str(), span),
             Expression::Conditional(c) => {
@@ -711,12 +760,54 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn eval_template(
+    /// Heredocs: hcl-edit removes `<<-` indentation its own way, so when
+    /// the source is at hand the raw body is parsed again and HCL's rule
+    /// applied (strip markers first, then the common indentation).
+    fn eval_heredoc(
         &mut self,
-        t: &hcl_edit::template::Template,
+        h: &hcl_edit::template::HeredocTemplate,
         span: Option<Range<usize>>,
     ) -> EvalResult {
-        template::eval_template(self, t, span)
+        let raw = match (self.ctx.source(), span.clone(), h.template.span()) {
+            (Some(src), Some(whole), Some(body))
+                if src
+                    .text
+                    .get(whole.clone())
+                    .is_some_and(|t| t.starts_with("<<-")) =>
+            {
+                src.text
+                    .get(body.clone())
+                    .map(|text| (body.start, text.to_owned()))
+            }
+            _ => None,
+        };
+        let Some((start, text)) = raw else {
+            return template::eval_template(self, &h.template, template::Mode::Lines, span);
+        };
+        // Pad so that spans inside the body stay offsets into the file.
+        let padded = format!("{}{text}", " ".repeat(start));
+        let Ok(mut t) = hcl_edit::parser::parse_template(&padded) else {
+            return template::eval_template(self, &h.template, template::Mode::Lines, span);
+        };
+        strip_padding(&mut t, start);
+        template::eval_template(self, &t, template::Mode::Flush, span)
+    }
+}
+
+/// Removes the first `n` padding bytes that [`Evaluator::eval_heredoc`]
+/// put before a re-parsed heredoc body.
+fn strip_padding(t: &mut hcl_edit::template::Template, n: usize) {
+    use hcl_edit::template::Element;
+    if n == 0 {
+        return;
+    }
+    if let Some(Element::Literal(lit)) = t.get_mut(0) {
+        let value = lit.value_mut();
+        let cut = n.min(value.len());
+        value.drain(..cut);
+        if value.is_empty() {
+            t.remove(0);
+        }
     }
 }
 

@@ -46,18 +46,37 @@ enum Node<'t> {
     },
 }
 
-fn flatten<'t>(t: &'t Template, out: &mut Vec<(Tok<'t>, Strip)>) {
+/// How a template's text was written, which decides how literals split
+/// into tokens and whether `<<-` indentation is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A quoted string: each literal is one token.
+    Quoted,
+    /// A heredoc or template file: literals split after each newline, as
+    /// HCL's scanner emits one token per line.
+    Lines,
+    /// A `<<-` heredoc: as `Lines`, then the common indentation of the
+    /// line-leading literals is removed.
+    Flush,
+}
+
+fn flatten<'t>(t: &'t Template, mode: Mode, out: &mut Vec<(Tok<'t>, Strip)>) {
     for el in t.iter() {
         match el {
+            Element::Literal(s) if mode != Mode::Quoted => {
+                for piece in s.value().split_inclusive('\n') {
+                    out.push((Tok::Lit(piece.to_owned()), Strip::None));
+                }
+            }
             Element::Literal(s) => out.push((Tok::Lit(s.value().clone()), Strip::None)),
             Element::Interpolation(i) => out.push((Tok::Interp(&i.expr), i.strip)),
             Element::Directive(d) => match d.as_ref() {
                 Directive::If(d) => {
                     out.push((Tok::If(&d.if_expr.cond_expr), d.if_expr.strip));
-                    flatten(&d.if_expr.template, out);
+                    flatten(&d.if_expr.template, mode, out);
                     if let Some(e) = &d.else_expr {
                         out.push((Tok::Else, e.strip));
-                        flatten(&e.template, out);
+                        flatten(&e.template, mode, out);
                     }
                     out.push((Tok::Endif, d.endif_expr.strip));
                 }
@@ -70,7 +89,7 @@ fn flatten<'t>(t: &'t Template, out: &mut Vec<(Tok<'t>, Strip)>) {
                         },
                         d.for_expr.strip,
                     ));
-                    flatten(&d.for_expr.template, out);
+                    flatten(&d.for_expr.template, mode, out);
                     out.push((Tok::Endfor, d.endfor_expr.strip));
                 }
             },
@@ -91,6 +110,49 @@ fn apply_strips(toks: &mut [(Tok<'_>, Strip)]) {
             if let Tok::Lit(s) = &mut toks[i + 1].0 {
                 *s = s.trim_start().to_owned();
             }
+        }
+    }
+}
+
+/// HCL's `flushHeredocTemplateParts`: finds the smallest indentation of
+/// the literals that start a line (a line starting with an interpolation or
+/// directive counts as zero, a blank line not at all) and removes it from
+/// each of them.
+fn flush_indentation(toks: &mut [(Tok<'_>, Strip)]) {
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut min = usize::MAX;
+    let mut newline = true;
+    let mut adjust = Vec::new();
+    for (i, (tok, _)) in toks.iter().enumerate() {
+        if newline {
+            newline = false;
+            let spaces = match tok {
+                Tok::Lit(s) => {
+                    let trimmed = s.trim_start();
+                    if trimmed.is_empty() && s.ends_with('\n') {
+                        usize::MAX
+                    } else {
+                        adjust.push(i);
+                        s[..s.len() - trimmed.len()].graphemes(true).count()
+                    }
+                }
+                _ => 0,
+            };
+            min = min.min(spaces);
+        }
+        if let Tok::Lit(s) = tok {
+            if s.ends_with('\n') {
+                newline = true;
+            }
+        }
+    }
+    if min == usize::MAX || min == 0 {
+        return;
+    }
+    for i in adjust {
+        if let Tok::Lit(s) = &mut toks[i].0 {
+            let cut: usize = s.graphemes(true).take(min).map(str::len).sum();
+            s.drain(..cut);
         }
     }
 }
@@ -144,16 +206,20 @@ fn build<'t>(toks: &mut std::iter::Peekable<std::vec::IntoIter<Tok<'t>>>, out: &
 pub(super) fn eval_template(
     ev: &mut Evaluator<'_>,
     t: &Template,
+    mode: Mode,
     span: Option<Range<usize>>,
 ) -> EvalResult {
     let mut toks = Vec::new();
-    flatten(t, &mut toks);
+    flatten(t, mode, &mut toks);
     if toks.len() == 1 {
         if let Tok::Interp(e) = toks[0].0 {
             return ev.eval(e);
         }
     }
     apply_strips(&mut toks);
+    if mode == Mode::Flush {
+        flush_indentation(&mut toks);
+    }
     let mut nodes = Vec::new();
     let mut iter = toks
         .into_iter()
@@ -299,7 +365,7 @@ pub(crate) fn render_template_text(
         )
     })?;
     let mut inner = Evaluator::isolated(ev.ctx, vars);
-    eval_template(&mut inner, &t, span.clone()).map_err(|mut e| {
+    eval_template(&mut inner, &t, Mode::Lines, span.clone()).map_err(|mut e| {
         // Spans inside the template file do not point into the caller's
         // source, so point at the call instead.
         e.detail = format!("{}: {}", e.summary, e.detail);

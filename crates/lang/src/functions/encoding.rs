@@ -1,7 +1,6 @@
 //! Encoding functions: base64, JSON, CSV, URL and text encodings.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use base64::Engine;
 
@@ -90,16 +89,41 @@ fn base64decode(a: &Args<'_, '_>) -> FnResult {
         .map_err(|_| FnError::call("the result of decoding the provided string is not valid UTF-8"))
 }
 
+/// Gzip as Go's `gzip.Writer` writes it after `Write`, `Flush` and
+/// `Close` (what Terraform does): a header without name or time, the
+/// deflate data ending with a sync flush, an empty final stored block, then
+/// the CRC-32 and size.
 fn base64gzip(a: &Args<'_, '_>) -> FnResult {
-    let mut enc = flate2::GzBuilder::new()
-        .operating_system(255)
-        .write(Vec::new(), flate2::Compression::default());
-    enc.write_all(a.str(0).as_bytes())
-        .map_err(|e| FnError::call(format!("failed to write gzip raw data: {e}")))?;
-    let bytes = enc
-        .finish()
-        .map_err(|e| FnError::call(format!("failed to finish gzip: {e}")))?;
-    Ok(Value::string(b64(&bytes)))
+    let data = a.str(0).as_bytes();
+    let mut out: Vec<u8> = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut deflater = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut buf = Vec::with_capacity(data.len() + 64);
+    for round in 0.. {
+        if round > 64 {
+            return Err(FnError::call("failed to compress the data"));
+        }
+        let consumed = deflater.total_in() as usize;
+        let status = deflater
+            .compress_vec(
+                &data[consumed.min(data.len())..],
+                &mut buf,
+                flate2::FlushCompress::Sync,
+            )
+            .map_err(|e| FnError::call(format!("failed to write gzip raw data: {e}")))?;
+        if deflater.total_in() as usize >= data.len() && buf.len() < buf.capacity() {
+            break;
+        }
+        if status == flate2::Status::BufError || buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity().max(64));
+        }
+    }
+    out.extend_from_slice(&buf);
+    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(Value::string(b64(&out)))
 }
 
 fn jsonencode(a: &Args<'_, '_>) -> FnResult {

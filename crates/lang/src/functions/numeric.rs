@@ -92,6 +92,11 @@ fn pow(a: &Args<'_, '_>) -> FnResult {
 
 fn signum(a: &Args<'_, '_>) -> FnResult {
     let n = a.num(0)?;
+    if n.to_i64().is_none() {
+        return Err(FnError::call(
+            "value must be a whole number, between -9223372036854775808 and 9223372036854775807",
+        ));
+    }
     let s = if n.is_zero() {
         0
     } else if n.is_negative() {
