@@ -6,7 +6,7 @@ use meshform_lang::hcl_edit::expr::{Expression, TraversalOperator};
 use meshform_lang::hcl_edit::structure::{Block, Body, Structure};
 use meshform_lang::hcl_edit::template::Element;
 use meshform_lang::hcl_edit::Span;
-use meshform_lang::{Diagnostic, Diagnostics, SourceFile, SourceRange};
+use meshform_lang::{suggest, Diagnostic, Diagnostics, SourceFile, SourceRange};
 
 use crate::module::*;
 
@@ -192,7 +192,7 @@ impl Decoder<'_> {
                     format!("Blocks of type {kind:?} are not expected here."),
                 )
                 .with_subject(b.type_range.clone());
-                if let Some(s) = did_you_mean(kind, TOP_LEVEL_BLOCKS.iter().copied()) {
+                if let Some(s) = suggest(kind, TOP_LEVEL_BLOCKS.iter().copied()) {
                     diag.detail = format!(
                         "Blocks of type {kind:?} are not expected here. Did you mean {s:?}?"
                     );
@@ -254,7 +254,7 @@ impl Decoder<'_> {
                 continue;
             }
             let mut detail = format!("Blocks of type {:?} are not expected here.", nb.ty);
-            if let Some(s) = did_you_mean(&nb.ty, allowed.iter().copied()) {
+            if let Some(s) = suggest(&nb.ty, allowed.iter().copied()) {
                 detail.push_str(&format!(" Did you mean {s:?}?"));
             }
             self.diags.push(
@@ -273,7 +273,7 @@ impl Decoder<'_> {
             }
             let mut detail = format!("An argument named {:?} is not expected here.", a.name);
             let mut diag_suggestion = None;
-            if let Some(s) = did_you_mean(&a.name, allowed.iter().copied()) {
+            if let Some(s) = suggest(&a.name, allowed.iter().copied()) {
                 detail.push_str(&format!(" Did you mean {s:?}?"));
                 diag_suggestion = Some(format!("Did you mean {s:?}?"));
             }
@@ -1020,34 +1020,4 @@ pub fn is_valid_name(name: &str) -> bool {
         _ => return false,
     }
     chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-}
-
-/// The closest candidate by edit distance, when it is close enough to be a
-/// likely typo (Terraform's `nameSuggestion`: distance below 3).
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let d = edit_distance(name, c);
-        if d < 3 && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c.to_owned())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

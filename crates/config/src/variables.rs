@@ -211,8 +211,7 @@ fn undeclared(name: &str, place: &str, module: &Module, is_error: bool) -> Diagn
     let mut detail = format!(
         "A variable named {name:?} was assigned on the command line or in a variables file, but the root module does not declare a variable of that name. To use this value, add a \"variable\" block to the configuration."
     );
-    if let Some(s) = crate::decode::did_you_mean(name, module.variables.keys().map(String::as_str))
-    {
+    if let Some(s) = meshform_lang::suggest(name, module.variables.keys()) {
         detail.push_str(&format!(" Did you mean {s:?}?"));
     }
     let summary = format!("Value for undeclared variable (from {place})");

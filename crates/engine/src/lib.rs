@@ -6,3 +6,5 @@
 
 pub mod decode;
 pub mod objchange;
+pub mod graph;
+pub mod validate;

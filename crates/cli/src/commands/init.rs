@@ -50,12 +50,12 @@ pub enum ProviderSupport {
     SchemaOnly,
 }
 
+/// Version constraints on one provider, each with where it was written.
+type Constraints = Vec<(Option<String>, Option<meshform_lang::SourceRange>)>;
+
 /// Every provider source the module (and its children) needs, with the
 /// version constraints that apply and where they were written.
-fn needed_providers(
-    module: &Module,
-    out: &mut BTreeMap<String, Vec<(Option<String>, Option<meshform_lang::SourceRange>)>>,
-) {
+fn needed_providers(module: &Module, out: &mut BTreeMap<String, Constraints>) {
     for rp in module.required_providers.values() {
         out.entry(short_source(&rp.source))
             .or_default()

@@ -1,3 +1,4 @@
 //! Integration tests of the `meshform` binary: one module per command group.
 
 mod state;
+mod config;

@@ -1,0 +1,2 @@
+//! Integration tests of the engine: one module per feature.
+mod graph;
