@@ -12,4 +12,9 @@
 
 pub mod konnect;
 pub mod kuma;
+pub mod planning;
+pub mod provider;
+pub mod schema_only;
 pub mod time;
+
+pub use provider::{AttrPath, ConfigureRequest, Provider, ProviderFactory, ProviderRegistry};

@@ -12,7 +12,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use meshform_lang::Diagnostic;
+pub use meshform_lang::PathStep;
+use meshform_lang::{Data, Diagnostic, Value};
 use regex::Regex;
 use serde_json::Value as Json;
 
@@ -85,16 +86,8 @@ pub enum Naming {
     Kuma,
 }
 
-/// One step of a path into a spec value.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PathStep {
-    Attr(String),
-    Index(usize),
-    Key(String),
-}
-
 /// A path into a policy value, starting at `spec`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct ValuePath(pub Vec<PathStep>);
 
 impl ValuePath {
@@ -156,6 +149,24 @@ impl PolicyValue for Json {
             Json::String(s) => View::String(s),
             Json::Array(a) => View::Array(a.iter().collect()),
             Json::Object(m) => View::Object(m.iter().map(|(k, v)| (k.as_str(), v)).collect()),
+        }
+    }
+}
+
+impl PolicyValue for Value {
+    fn view(&self) -> View<'_, Value> {
+        match self.data() {
+            Data::Null(_) => View::Null,
+            Data::Unknown(_) => View::Unknown,
+            Data::String(s) => View::String(s),
+            Data::Number(n) => View::Number(n.to_f64()),
+            Data::Bool(b) => View::Bool(*b),
+            Data::List(_, items) | Data::Set(_, items) | Data::Tuple(items) => {
+                View::Array(items.iter().collect())
+            }
+            Data::Map(_, items) | Data::Object(items) => {
+                View::Object(items.iter().map(|(k, v)| (k.as_str(), v)).collect())
+            }
         }
     }
 }
@@ -745,6 +756,42 @@ mod tests {
                 "does not match the pattern",
             )],
         );
+    }
+
+    #[test]
+    fn lang_values_are_checked_and_unknowns_skipped() {
+        use meshform_lang::Type;
+        use std::collections::BTreeMap;
+        let obj = |pairs: Vec<(&str, Value)>| {
+            Value::object(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+        };
+        let spec = |action: Value| {
+            obj(vec![(
+                "from",
+                Value::list(
+                    Type::Dynamic,
+                    vec![obj(vec![
+                        ("target_ref", obj(vec![("kind", Value::string("Mesh"))])),
+                        ("default", obj(vec![("action", action)])),
+                    ])],
+                ),
+            )])
+        };
+        let tables = PolicyTables::load().unwrap();
+        let unknown = spec(Value::unknown(Type::String));
+        assert!(tables
+            .validate_policy_spec("MeshTrafficPermission", &unknown, Naming::Terraform)
+            .is_empty());
+        let wrong = spec(Value::string("Alow"));
+        let problems =
+            tables.validate_policy_spec("MeshTrafficPermission", &wrong, Naming::Terraform);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path.to_string(), "spec.from[0].default.action");
     }
 
     #[test]

@@ -18,36 +18,11 @@ pub mod time_sleep;
 pub mod time_static;
 
 use std::collections::BTreeMap;
-use std::fmt;
-
-use chrono::{DateTime, Utc};
 
 pub use calendar::{TimeParts, Timestamp};
 
-/// The source of "now" for a whole run.
-pub trait Clock: Send + Sync + fmt::Debug {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The machine's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock stopped at one moment (`-at=TIME`, tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FixedClock(pub DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
-}
+/// The run's single source of "now" (shared with `timestamp()`).
+pub use meshform_lang::{Clock, FixedClock, SystemClock};
 
 /// A problem with a time resource's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

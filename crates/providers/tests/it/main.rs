@@ -2,4 +2,5 @@
 
 mod konnect_tables;
 mod kuma_policies;
+mod planning;
 mod schema_json;
