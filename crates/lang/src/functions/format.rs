@@ -154,6 +154,11 @@ pub(crate) fn format_values(fmt: &str, args: &[Value]) -> Result<String, String>
             }
             spec.prec = Some(chars[ps..i].iter().collect::<String>().parse().unwrap_or(0));
         }
+        if spec.width.is_some_and(|w| w > 1_000_000) || spec.prec.is_some_and(|p| p > 1_000_000) {
+            return Err(format!(
+                "width or precision too large in format at offset {start}"
+            ));
+        }
         let Some(&verb) = chars.get(i) else {
             return Err(format!("invalid format string starting at offset {start}"));
         };

@@ -7,13 +7,17 @@ mod runner;
 /// The lowest number of passing vectors of `expressions.jsonl` accepted.
 const MIN_PASSED: usize = 751;
 
+fn outcomes() -> Option<Vec<runner::Outcome>> {
+    let path = meshform_testkit::shared_path("conformance/expressions.jsonl")?;
+    let text = std::fs::read_to_string(&path).expect("the conformance file is readable");
+    Some(runner::run_all(&text))
+}
+
 #[test]
 fn conformance_pass_rate_does_not_regress() {
-    let Some(path) = meshform_testkit::shared_path("conformance/expressions.jsonl") else {
+    let Some(outcomes) = outcomes() else {
         return;
     };
-    let text = std::fs::read_to_string(&path).expect("the conformance file is readable");
-    let outcomes = runner::run_all(&text);
     let failures: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.passed)
@@ -31,4 +35,16 @@ fn conformance_pass_rate_does_not_regress() {
         outcomes.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn the_guide_values_template_renders_byte_for_byte() {
+    let Some(outcomes) = outcomes() else {
+        return;
+    };
+    let o = outcomes
+        .iter()
+        .find(|o| o.id == "templatefile-values-tftpl")
+        .expect("the vector templatefile-values-tftpl exists");
+    assert!(o.passed, "expected {}\ngot {}", o.expected, o.got);
 }

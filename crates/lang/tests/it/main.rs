@@ -1,3 +1,8 @@
 //! Integration tests of the expression language.
 
 mod conformance;
+mod no_panic;
+mod properties;
+mod sensitive;
+mod support;
+mod unknown;
