@@ -8,3 +8,6 @@ pub mod decode;
 pub mod objchange;
 pub mod graph;
 pub mod validate;
+pub mod plan;
+pub mod plan_json;
+pub mod render;

@@ -1,2 +1,3 @@
 //! Integration tests of the engine: one module per feature.
 mod graph;
+mod render;

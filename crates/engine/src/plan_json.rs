@@ -1,0 +1,703 @@
+//! Terraform's plan JSON (`terraform show -json PLANFILE`, format 0.2 as
+//! Terraform 1.0 writes it): [`plan_to_json`] writes a [`Plan`],
+//! [`plan_from_json`] reads one back.
+//!
+//! The JSON carries no types, so reading needs the provider schemas: each
+//! resource object is decoded as the type its schema implies, unknown parts
+//! come from `after_unknown` and sensitive marks from `before_sensitive` /
+//! `after_sensitive` (attributes the schema already declares sensitive get
+//! no mark). Output values take the type their JSON implies. Terraform's
+//! JSON is lossy in three ways a reader cannot undo: a partly unknown
+//! output is only "unknown", an output's value marks are only the output's
+//! `sensitive` flag, and numbers are JSON numbers (float64 beyond 64-bit
+//! integers).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value as Json};
+
+use meshform_lang::addr::{InstanceKey, ResourceInstance, ResourceMode};
+use meshform_lang::schema::{Block, Nesting, Schemas};
+use meshform_lang::{Data, PathStep, Type, Value};
+
+use crate::plan::{Action, ActionReason, AttrPath, OutputChange, Plan, ResourceInstanceChange};
+use crate::render::lookup_schema;
+
+/// The format version Terraform 1.0 writes.
+pub const FORMAT_VERSION: &str = "0.2";
+
+/// A plan JSON document that cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanJsonError {
+    #[error("the plan JSON is not valid JSON: {0}")]
+    Syntax(String),
+    #[error("the plan JSON is invalid at {at}: {reason}")]
+    Invalid { at: String, reason: String },
+    #[error("no schema for {resource_type} of provider {provider} (needed for {address})")]
+    MissingSchema {
+        address: String,
+        provider: String,
+        resource_type: String,
+    },
+    #[error("the value of {address} does not fit its schema: {reason}")]
+    Value { address: String, reason: String },
+}
+
+fn invalid(at: &str, reason: &str) -> PlanJsonError {
+    PlanJsonError::Invalid {
+        at: at.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+/// Reads `terraform show -json` plan text into a [`Plan`]; `schemas` gives
+/// the types of resource objects.
+pub fn plan_from_json(text: &str, schemas: &Schemas) -> Result<Plan, PlanJsonError> {
+    let doc: Json = serde_json::from_str(text).map_err(|e| PlanJsonError::Syntax(e.to_string()))?;
+    plan_from_json_value(&doc, schemas)
+}
+
+/// Like [`plan_from_json`], from parsed JSON.
+pub fn plan_from_json_value(doc: &Json, schemas: &Schemas) -> Result<Plan, PlanJsonError> {
+    let root = doc
+        .as_object()
+        .ok_or_else(|| invalid("$", "expected an object"))?;
+    let mut plan = Plan {
+        errored: root.get("errored").and_then(Json::as_bool).unwrap_or(false),
+        timestamp: root
+            .get("timestamp")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
+        ..Plan::default()
+    };
+    if let Some(vars) = root.get("variables").and_then(Json::as_object) {
+        for (name, v) in vars {
+            let value = v.get("value").unwrap_or(&Json::Null);
+            let value = Value::from_json(value, &Type::Dynamic)
+                .map_err(|e| invalid(&format!("$.variables.{name}"), &e.to_string()))?;
+            plan.variables.insert(name.clone(), value);
+        }
+    }
+    for (key, list) in [
+        ("resource_changes", &mut plan.changes),
+        ("resource_drift", &mut plan.drift),
+    ] {
+        if let Some(items) = root.get(key) {
+            let items = items
+                .as_array()
+                .ok_or_else(|| invalid(&format!("$.{key}"), "expected an array"))?;
+            for (i, item) in items.iter().enumerate() {
+                list.push(read_resource_change(
+                    item,
+                    schemas,
+                    &format!("$.{key}[{i}]"),
+                )?);
+            }
+        }
+    }
+    if let Some(outputs) = root.get("output_changes") {
+        let outputs = outputs
+            .as_object()
+            .ok_or_else(|| invalid("$.output_changes", "expected an object"))?;
+        for (name, change) in outputs {
+            let at = format!("$.output_changes.{name}");
+            plan.output_changes
+                .insert(name.clone(), read_output_change(name, change, &at)?);
+        }
+    }
+    plan.sort();
+    Ok(plan)
+}
+
+fn read_action(change: &Json, at: &str) -> Result<Action, PlanJsonError> {
+    let actions: Vec<&str> = change
+        .get("actions")
+        .and_then(Json::as_array)
+        .ok_or_else(|| invalid(at, "actions are missing"))?
+        .iter()
+        .map(|a| a.as_str().unwrap_or_default())
+        .collect();
+    Action::from_json_actions(&actions).ok_or_else(|| invalid(at, "unknown actions"))
+}
+
+fn read_resource_change(
+    item: &Json,
+    schemas: &Schemas,
+    at: &str,
+) -> Result<ResourceInstanceChange, PlanJsonError> {
+    let address = item
+        .get("address")
+        .and_then(Json::as_str)
+        .ok_or_else(|| invalid(at, "address is missing"))?;
+    let addr = ResourceInstance::parse(address).map_err(|e| invalid(at, &e.to_string()))?;
+    let provider = item
+        .get("provider_name")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let change = item
+        .get("change")
+        .ok_or_else(|| invalid(at, "change is missing"))?;
+    let action = read_action(change, &format!("{at}.change"))?;
+    let mut rc = ResourceInstanceChange {
+        addr,
+        prev_run_addr: None,
+        deposed: item
+            .get("deposed")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
+        provider,
+        action,
+        reason: item
+            .get("action_reason")
+            .and_then(Json::as_str)
+            .map(ActionReason::from_json)
+            .unwrap_or_default(),
+        before: Value::null_dynamic(),
+        after: Value::null_dynamic(),
+        required_replace: read_paths(change.get("replace_paths")),
+    };
+    if let Some(prev) = item.get("previous_address").and_then(Json::as_str) {
+        rc.prev_run_addr =
+            Some(ResourceInstance::parse(prev).map_err(|e| invalid(at, &e.to_string()))?);
+    }
+    let block = lookup_schema(schemas, &rc).ok_or_else(|| PlanJsonError::MissingSchema {
+        address: address.to_owned(),
+        provider: rc.provider.clone(),
+        resource_type: rc.resource_type().to_owned(),
+    })?;
+    let ty = block.implied_type();
+    let value_error = |reason: String| PlanJsonError::Value {
+        address: address.to_owned(),
+        reason,
+    };
+    let before = decode(change.get("before"), None, &ty).map_err(value_error)?;
+    let after =
+        decode(change.get("after"), change.get("after_unknown"), &ty).map_err(value_error)?;
+    rc.before = mark(before, change.get("before_sensitive"), Some(block));
+    rc.after = mark(after, change.get("after_sensitive"), Some(block));
+    Ok(rc)
+}
+
+fn read_output_change(name: &str, change: &Json, at: &str) -> Result<OutputChange, PlanJsonError> {
+    let action = read_action(change, at)?;
+    let err = |e: String| invalid(at, &e);
+    let before = decode(change.get("before"), None, &Type::Dynamic).map_err(err)?;
+    let after = decode(
+        change.get("after"),
+        change.get("after_unknown"),
+        &Type::Dynamic,
+    )
+    .map_err(|e| invalid(at, &e))?;
+    let flag = |key: &str| change.get(key).and_then(Json::as_bool).unwrap_or(false);
+    Ok(OutputChange {
+        name: name.to_owned(),
+        action,
+        before,
+        after,
+        sensitive: flag("before_sensitive") || flag("after_sensitive"),
+    })
+}
+
+fn read_paths(paths: Option<&Json>) -> Vec<AttrPath> {
+    let Some(Json::Array(paths)) = paths else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter_map(Json::as_array)
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| match s {
+                    Json::String(name) => Some(PathStep::Attr(name.clone())),
+                    Json::Number(n) => n.as_u64().map(|i| PathStep::Index(i as usize)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A value of type `ty` from its JSON and the `after_unknown` mirror
+/// (`true` where a value is unknown; unknown list elements are `null` in
+/// the value, unknown set and tuple elements are left out of it).
+fn decode(json: Option<&Json>, unknown: Option<&Json>, ty: &Type) -> Result<Value, String> {
+    if unknown == Some(&Json::Bool(true)) {
+        return Ok(Value::unknown(ty.clone()));
+    }
+    let json = json.unwrap_or(&Json::Null);
+    if json.is_null() {
+        return Ok(Value::null(ty.clone()));
+    }
+    let unknown_items = unknown.and_then(Json::as_array);
+    let unknown_attrs = unknown.and_then(Json::as_object);
+    match ty {
+        Type::List(e) => {
+            let items = json.as_array().ok_or("an array is required")?;
+            let n = items.len().max(unknown_items.map_or(0, Vec::len));
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                out.push(decode(
+                    items.get(i),
+                    unknown_items.and_then(|u| u.get(i)),
+                    e,
+                )?);
+            }
+            Ok(Value::list((**e).clone(), out))
+        }
+        Type::Set(e) => {
+            let items = json.as_array().ok_or("an array is required")?;
+            let types = vec![(**e).clone(); items.len().max(unknown_items.map_or(0, Vec::len))];
+            let out = decode_sparse(items, unknown_items, &types)?;
+            Ok(Value::set((**e).clone(), out))
+        }
+        Type::Tuple(es) => {
+            let items = json.as_array().ok_or("an array is required")?;
+            Ok(Value::tuple(decode_sparse(items, unknown_items, es)?))
+        }
+        Type::Map(e) => {
+            let m = json.as_object().ok_or("an object is required")?;
+            let mut out = BTreeMap::new();
+            for k in m
+                .keys()
+                .chain(unknown_attrs.into_iter().flat_map(Map::keys))
+            {
+                let u = unknown_attrs.and_then(|u| u.get(k));
+                out.insert(k.clone(), decode(m.get(k), u, e)?);
+            }
+            Ok(Value::map((**e).clone(), out))
+        }
+        Type::Object { attrs, .. } => {
+            let m = json.as_object().ok_or("an object is required")?;
+            let mut out = BTreeMap::new();
+            for (name, t) in attrs {
+                let u = unknown_attrs.and_then(|u| u.get(name));
+                out.insert(name.clone(), decode(m.get(name), u, t)?);
+            }
+            Ok(Value::object(out))
+        }
+        Type::Dynamic => Value::from_json(json, &Type::Dynamic).map_err(|e| e.to_string()),
+        _ => Value::from_json(json, ty).map_err(|e| e.to_string()),
+    }
+}
+
+/// Elements of a set or tuple whose wholly unknown elements were left out
+/// of the JSON array; `types` has one type per element.
+fn decode_sparse(
+    items: &[Json],
+    unknown: Option<&Vec<Json>>,
+    types: &[Type],
+) -> Result<Vec<Value>, String> {
+    let mut out = Vec::with_capacity(types.len());
+    let mut known = items.iter();
+    for (i, t) in types.iter().enumerate() {
+        let u = unknown.and_then(|u| u.get(i));
+        if u == Some(&Json::Bool(true)) {
+            out.push(Value::unknown(t.clone()));
+        } else if let Some(j) = known.next() {
+            out.push(decode(Some(j), u, t)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Puts sensitive marks where the `*_sensitive` mirror says `true`, except
+/// on attributes `block` declares sensitive (those need no mark).
+fn mark(value: Value, sensitive: Option<&Json>, block: Option<&Block>) -> Value {
+    let Some(sensitive) = sensitive else {
+        return value;
+    };
+    if sensitive == &Json::Bool(true) {
+        return value.mark_sensitive();
+    }
+    let own = value.is_sensitive();
+    let rebuilt = match value.into_data() {
+        Data::List(t, items) => {
+            let s = sensitive.as_array();
+            Value::list(
+                t,
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| mark(v, s.and_then(|s| s.get(i)), block))
+                    .collect(),
+            )
+        }
+        Data::Set(t, items) => {
+            let s = sensitive.as_array();
+            Value::set(
+                t,
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| mark(v, s.and_then(|s| s.get(i)), block))
+                    .collect(),
+            )
+        }
+        Data::Tuple(items) => {
+            let s = sensitive.as_array();
+            Value::tuple(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| mark(v, s.and_then(|s| s.get(i)), None))
+                    .collect(),
+            )
+        }
+        Data::Map(t, items) => {
+            let s = sensitive.as_object();
+            Value::map(
+                t,
+                items
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let m = mark(v, s.and_then(|s| s.get(&k)), block);
+                        (k, m)
+                    })
+                    .collect(),
+            )
+        }
+        Data::Object(items) => {
+            let s = sensitive.as_object();
+            Value::object(
+                items
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let sub = s.and_then(|s| s.get(&k));
+                        let m = match block {
+                            Some(b) => {
+                                if b.attributes.get(&k).is_some_and(|a| a.sensitive) {
+                                    v
+                                } else if let Some(nb) = b.block_types.get(&k) {
+                                    mark(v, sub, Some(&nb.block))
+                                } else {
+                                    mark(v, sub, None)
+                                }
+                            }
+                            None => mark(v, sub, None),
+                        };
+                        (k, m)
+                    })
+                    .collect(),
+            )
+        }
+        other => Value::from_data(other),
+    };
+    rebuilt.mark_sensitive_if(own)
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+/// The plan as `terraform show -json` prints it. `terraform_version` names
+/// the writer. `prior_state` and `configuration` are not part of a
+/// [`Plan`] and are left out.
+pub fn plan_to_json(plan: &Plan, schemas: &Schemas, terraform_version: &str) -> Json {
+    let mut doc = Map::new();
+    doc.insert("format_version".into(), json!(FORMAT_VERSION));
+    doc.insert("terraform_version".into(), json!(terraform_version));
+    if !plan.variables.is_empty() {
+        let vars: Map<String, Json> = plan
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), json!({ "value": known_json(v) })))
+            .collect();
+        doc.insert("variables".into(), Json::Object(vars));
+    }
+    doc.insert("planned_values".into(), planned_values(plan, schemas));
+    let drift: Vec<Json> = sorted_by_address(&plan.drift)
+        .into_iter()
+        .map(|rc| resource_change_json(rc, schemas, true))
+        .collect();
+    if !drift.is_empty() {
+        doc.insert("resource_drift".into(), Json::Array(drift));
+    }
+    let changes: Vec<Json> = sorted_by_address(&plan.changes)
+        .into_iter()
+        .filter(|rc| !(rc.mode() == ResourceMode::Data && rc.action == Action::Delete))
+        .map(|rc| resource_change_json(rc, schemas, false))
+        .collect();
+    if !changes.is_empty() {
+        doc.insert("resource_changes".into(), Json::Array(changes));
+    }
+    if !plan.output_changes.is_empty() {
+        let outputs: Map<String, Json> = plan
+            .output_changes
+            .iter()
+            .map(|(name, oc)| (name.clone(), output_change_json(oc)))
+            .collect();
+        doc.insert("output_changes".into(), Json::Object(outputs));
+    }
+    if plan.errored {
+        doc.insert("errored".into(), json!(true));
+    }
+    Json::Object(doc)
+}
+
+fn sorted_by_address(changes: &[ResourceInstanceChange]) -> Vec<&ResourceInstanceChange> {
+    let mut out: Vec<&ResourceInstanceChange> = changes.iter().collect();
+    out.sort_by_key(|rc| rc.addr.to_string());
+    out
+}
+
+/// A wholly known value as JSON (unknown parts left out, as Terraform's
+/// `omitUnknowns` does).
+fn known_json(v: &Value) -> Json {
+    omit_unknowns(v).unwrap_or(Json::Null)
+}
+
+fn omit_unknowns(v: &Value) -> Option<Json> {
+    match v.data() {
+        Data::Null(_) => Some(Json::Null),
+        Data::Unknown(_) => None,
+        Data::List(_, items) => Some(Json::Array(
+            items
+                .iter()
+                .map(|i| omit_unknowns(i).unwrap_or(Json::Null))
+                .collect(),
+        )),
+        Data::Set(_, items) | Data::Tuple(items) => Some(Json::Array(
+            items.iter().filter_map(omit_unknowns).collect(),
+        )),
+        Data::Map(_, items) | Data::Object(items) => Some(Json::Object(
+            items
+                .iter()
+                .filter_map(|(k, i)| omit_unknowns(i).map(|j| (k.clone(), j)))
+                .collect(),
+        )),
+        _ => Some(v.clone().unmark_deep().to_json().unwrap_or(Json::Null)),
+    }
+}
+
+/// `unknownAsBool`: `true` for unknown leaves, known leaves `false` in
+/// sequences and left out of objects.
+fn unknown_as_bool(v: &Value) -> Json {
+    match v.data() {
+        Data::Null(_) => json!(false),
+        Data::Unknown(_) => json!(true),
+        Data::List(_, items) | Data::Set(_, items) | Data::Tuple(items) => {
+            Json::Array(items.iter().map(unknown_as_bool).collect())
+        }
+        Data::Map(_, items) | Data::Object(items) => Json::Object(
+            items
+                .iter()
+                .map(|(k, i)| (k.clone(), unknown_as_bool(i)))
+                .filter(|(_, j)| *j != json!(false))
+                .collect(),
+        ),
+        _ => json!(false),
+    }
+}
+
+/// `SensitiveAsBool` over the value's marks plus the attributes `block`
+/// declares sensitive.
+fn sensitive_as_bool(v: &Value, block: Option<&Block>) -> Json {
+    if v.is_sensitive() {
+        return json!(true);
+    }
+    match v.data() {
+        Data::List(_, items) | Data::Set(_, items) | Data::Tuple(items) => {
+            Json::Array(items.iter().map(|i| sensitive_as_bool(i, block)).collect())
+        }
+        Data::Map(_, items) => Json::Object(
+            items
+                .iter()
+                .map(|(k, i)| (k.clone(), sensitive_as_bool(i, block)))
+                .filter(|(_, j)| *j != json!(false))
+                .collect(),
+        ),
+        Data::Object(items) => Json::Object(
+            items
+                .iter()
+                .map(|(k, i)| {
+                    let j = match block {
+                        Some(b) if b.attributes.get(k).is_some_and(|a| a.sensitive) => {
+                            json!(true)
+                        }
+                        Some(b) => match b.block_types.get(k) {
+                            Some(nb) if nb.nesting != Nesting::Set => {
+                                sensitive_as_bool(i, Some(&nb.block))
+                            }
+                            _ => sensitive_as_bool(i, None),
+                        },
+                        None => sensitive_as_bool(i, None),
+                    };
+                    (k.clone(), j)
+                })
+                .filter(|(_, j)| *j != json!(false))
+                .collect(),
+        ),
+        Data::Unknown(Type::List(_) | Type::Set(_) | Type::Tuple(_)) => json!([]),
+        Data::Unknown(Type::Map(_) | Type::Object { .. }) => json!({}),
+        _ => json!(false),
+    }
+}
+
+/// The mirror of a resource object's sensitivity: schema-sensitive
+/// attributes are `true` even when null, as Terraform marks them by path.
+fn object_sensitivity(v: &Value, block: Option<&Block>) -> Json {
+    if v.is_null() {
+        return json!(false);
+    }
+    sensitive_as_bool(v, block)
+}
+
+fn address_fields(out: &mut Map<String, Json>, rc: &ResourceInstanceChange) {
+    out.insert("address".into(), json!(rc.addr.to_string()));
+    if !rc.addr.module.is_root() {
+        out.insert("module_address".into(), json!(rc.addr.module.to_string()));
+    }
+    out.insert(
+        "mode".into(),
+        json!(match rc.mode() {
+            ResourceMode::Managed => "managed",
+            ResourceMode::Data => "data",
+        }),
+    );
+    out.insert("type".into(), json!(rc.resource_type()));
+    out.insert("name".into(), json!(rc.addr.resource.name));
+    match &rc.addr.key {
+        InstanceKey::None => {}
+        InstanceKey::Int(i) => {
+            out.insert("index".into(), json!(i));
+        }
+        InstanceKey::Str(s) => {
+            out.insert("index".into(), json!(s));
+        }
+    }
+    out.insert("provider_name".into(), json!(rc.provider));
+}
+
+fn resource_change_json(rc: &ResourceInstanceChange, schemas: &Schemas, drift: bool) -> Json {
+    let block = lookup_schema(schemas, rc);
+    let mut out = Map::new();
+    address_fields(&mut out, rc);
+    if let Some(d) = &rc.deposed {
+        out.insert("deposed".into(), json!(d));
+    }
+    let mut change = Map::new();
+    change.insert("actions".into(), json!(rc.action.json_actions()));
+    change.insert("before".into(), known_json(&rc.before));
+    if rc.after.is_wholly_known() {
+        change.insert("after".into(), known_json(&rc.after));
+        if !drift {
+            change.insert("after_unknown".into(), json!({}));
+        }
+    } else {
+        if let Some(j) = omit_unknowns(&rc.after).filter(|j| !j.is_null()) {
+            change.insert("after".into(), j);
+        }
+        change.insert("after_unknown".into(), unknown_as_bool(&rc.after));
+    }
+    change.insert(
+        "before_sensitive".into(),
+        object_sensitivity(&rc.before, block),
+    );
+    change.insert(
+        "after_sensitive".into(),
+        object_sensitivity(&rc.after, block),
+    );
+    if !rc.required_replace.is_empty() {
+        let paths: Vec<Json> = rc
+            .required_replace
+            .iter()
+            .map(|p| {
+                Json::Array(
+                    p.iter()
+                        .map(|s| match s {
+                            PathStep::Attr(a) | PathStep::Key(a) => json!(a),
+                            PathStep::Index(i) => json!(i),
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        change.insert("replace_paths".into(), Json::Array(paths));
+    }
+    out.insert("change".into(), Json::Object(change));
+    if let Some(reason) = rc.reason.as_json() {
+        out.insert("action_reason".into(), json!(reason));
+    }
+    Json::Object(out)
+}
+
+fn output_change_json(oc: &OutputChange) -> Json {
+    let mut change = Map::new();
+    change.insert("actions".into(), json!(oc.action.json_actions()));
+    change.insert("before".into(), known_json(&oc.before));
+    let unknown = !oc.after.is_wholly_known();
+    if !unknown {
+        change.insert("after".into(), known_json(&oc.after));
+    }
+    change.insert("after_unknown".into(), json!(unknown));
+    change.insert("before_sensitive".into(), json!(oc.sensitive));
+    change.insert("after_sensitive".into(), json!(oc.sensitive));
+    Json::Object(change)
+}
+
+/// `planned_values`: the objects as they will be after apply (deleted and
+/// deposed ones left out) and the outputs.
+fn planned_values(plan: &Plan, schemas: &Schemas) -> Json {
+    let mut outputs = Map::new();
+    for (name, oc) in &plan.output_changes {
+        if oc.action == Action::Delete {
+            continue;
+        }
+        let mut o = Map::new();
+        o.insert("sensitive".into(), json!(oc.sensitive));
+        if oc.after.is_wholly_known() {
+            o.insert("value".into(), known_json(&oc.after));
+        }
+        outputs.insert(name.clone(), Json::Object(o));
+    }
+    // Resources grouped by module instance, modules in address order.
+    let mut modules: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+    for rc in sorted_by_address(&plan.changes) {
+        if rc.action == Action::Delete || rc.deposed.is_some() {
+            continue;
+        }
+        let block = lookup_schema(schemas, rc);
+        let mut r = Map::new();
+        address_fields(&mut r, rc);
+        r.remove("module_address");
+        let version = schemas
+            .provider(&rc.provider)
+            .and_then(|p| match rc.mode() {
+                ResourceMode::Managed => p.resources.get(rc.resource_type()),
+                ResourceMode::Data => p.data_sources.get(rc.resource_type()),
+            })
+            .map_or(0, |s| s.version);
+        r.insert("schema_version".into(), json!(version));
+        r.insert("values".into(), known_json(&rc.after));
+        r.insert(
+            "sensitive_values".into(),
+            sensitive_as_bool(&rc.after, block),
+        );
+        modules
+            .entry(rc.addr.module.to_string())
+            .or_default()
+            .push(Json::Object(r));
+    }
+    let mut root = Map::new();
+    if let Some(resources) = modules.remove("") {
+        root.insert("resources".into(), Json::Array(resources));
+    }
+    let children: Vec<Json> = modules
+        .into_iter()
+        .map(|(address, resources)| json!({ "resources": resources, "address": address }))
+        .collect();
+    if !children.is_empty() {
+        root.insert("child_modules".into(), Json::Array(children));
+    }
+    let mut pv = Map::new();
+    if !outputs.is_empty() {
+        pv.insert("outputs".into(), Json::Object(outputs));
+    }
+    pv.insert("root_module".into(), Json::Object(root));
+    Json::Object(pv)
+}
