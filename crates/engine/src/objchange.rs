@@ -1412,3 +1412,291 @@ fn replace_elements(
         Nesting::Set => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Block {
+        let doc = json!({
+            "attributes": {
+                "id": {"type": "string", "computed": true,
+                       "meshform_plan": {"use_state_for_unknown": true}},
+                "name": {"type": "string", "required": true,
+                         "meshform_plan": {"requires_replace": "if_configured"}},
+                "zone": {"type": "string", "optional": true, "computed": true,
+                         "meshform_plan": {"requires_replace": "always"}},
+                "note": {"type": "string", "optional": true},
+                "secret": {"type": "string", "optional": true, "sensitive": true},
+                "mtls": {"nested_type": {"nesting_mode": "single", "attributes": {
+                    "mode": {"type": "string", "optional": true},
+                    "issued": {"type": "string", "computed": true},
+                    "backends": {"nested_type": {"nesting_mode": "list", "attributes": {
+                        "name": {"type": "string", "required": true,
+                                 "meshform_plan": {"requires_replace": "always"}},
+                        "state": {"type": "string", "optional": true, "computed": true}
+                    }}, "optional": true}
+                }}, "optional": true}
+            },
+            "block_types": {
+                "rule": {"nesting_mode": "set", "block": {"attributes": {
+                    "port": {"type": "number", "required": true},
+                    "rid": {"type": "string", "computed": true}
+                }}},
+                "step": {"nesting_mode": "list", "block": {"attributes": {
+                    "n": {"type": "number", "optional": true},
+                    "at": {"type": "string", "optional": true, "computed": true}
+                }}}
+            }
+        });
+        Block::from_json_value(&doc, "$").expect("valid schema")
+    }
+
+    fn ty() -> Type {
+        value_type(&schema().implied_type())
+    }
+
+    /// A resource value from JSON; absent attributes are null and absent
+    /// blocks empty.
+    fn val(j: serde_json::Value) -> Value {
+        let mut full = json!({
+            "id": null, "name": null, "zone": null, "note": null, "secret": null,
+            "mtls": null, "rule": [], "step": []
+        });
+        if let (Some(f), Some(o)) = (full.as_object_mut(), j.as_object()) {
+            for (k, v) in o {
+                f.insert(k.clone(), v.clone());
+            }
+        }
+        Value::from_json(&full, &ty()).expect("value of the schema type")
+    }
+
+    /// `v` with attribute `name` replaced.
+    fn with(v: &Value, name: &str, x: Value) -> Value {
+        let mut attrs = v.as_entries().expect("object").clone();
+        attrs.insert(name.to_owned(), x);
+        Value::object(attrs)
+    }
+
+    fn js(v: &Value) -> serde_json::Value {
+        v.to_json().expect("known")
+    }
+
+    #[test]
+    fn create_proposes_the_configuration() {
+        let config = val(json!({"name": "a", "step": [{"n": 1}]}));
+        let p = proposed_new(&schema(), &Value::null(ty()), &config);
+        assert_eq!(p, config);
+        assert_eq!(
+            proposed_new(&schema(), &Value::null(ty()), &Value::null(ty())),
+            Value::null(ty())
+        );
+    }
+
+    #[test]
+    fn computed_attributes_keep_prior_values_when_not_configured() {
+        let prior = val(json!({"id": "i-1", "name": "a", "zone": "z1", "note": "old"}));
+        let config = val(json!({"name": "b"}));
+        let p = proposed_new(&schema(), &prior, &config);
+        assert_eq!(
+            js(&p.get_attr("id").cloned().unwrap_or_else(null)),
+            json!("i-1")
+        );
+        assert_eq!(js(p.get_attr("zone").unwrap()), json!("z1"));
+        assert_eq!(js(p.get_attr("note").unwrap()), json!(null));
+        assert_eq!(js(p.get_attr("name").unwrap()), json!("b"));
+        let config = val(json!({"name": "b", "zone": "z2"}));
+        let p = proposed_new(&schema(), &prior, &config);
+        assert_eq!(js(p.get_attr("zone").unwrap()), json!("z2"));
+    }
+
+    #[test]
+    fn list_blocks_correlate_by_index_and_set_blocks_by_value() {
+        let prior = val(json!({
+            "name": "a",
+            "step": [{"n": 1, "at": "x"}, {"n": 2, "at": "y"}],
+            "rule": [{"port": 80, "rid": "r80"}, {"port": 22, "rid": "r22"}]
+        }));
+        let config = val(json!({
+            "name": "a",
+            "step": [{"n": 5}],
+            "rule": [{"port": 22}, {"port": 443}]
+        }));
+        let p = proposed_new(&schema(), &prior, &config);
+        assert_eq!(
+            js(p.get_attr("step").unwrap()),
+            json!([{"n": 5, "at": "x"}])
+        );
+        assert_eq!(
+            js(p.get_attr("rule").unwrap()),
+            json!([{"port": 22, "rid": "r22"}, {"port": 443, "rid": null}])
+        );
+    }
+
+    #[test]
+    fn nested_attributes_merge_member_by_member() {
+        let prior = val(json!({
+            "name": "a",
+            "mtls": {"mode": "strict", "issued": "t0",
+                     "backends": [{"name": "ca", "state": "ready"}]}
+        }));
+        let config = val(json!({
+            "name": "a",
+            "mtls": {"mode": "permissive", "issued": null,
+                     "backends": [{"name": "ca", "state": null}, {"name": "cb", "state": null}]}
+        }));
+        let p = proposed_new(&schema(), &prior, &config);
+        assert_eq!(
+            js(p.get_attr("mtls").unwrap()),
+            json!({"mode": "permissive", "issued": "t0",
+                   "backends": [{"name": "ca", "state": "ready"}, {"name": "cb", "state": null}]})
+        );
+        // Removing the nested attribute from the configuration removes it.
+        let p = proposed_new(&schema(), &prior, &val(json!({"name": "a"})));
+        assert_eq!(js(p.get_attr("mtls").unwrap()), json!(null));
+    }
+
+    #[test]
+    fn unknown_dynamic_blocks_stay_unknown() {
+        let rule_ty = match ty() {
+            Type::Object { attrs, .. } => attrs["rule"].clone(),
+            _ => Type::Dynamic,
+        };
+        let config = with(
+            &val(json!({"name": "a"})),
+            "rule",
+            Value::unknown(rule_ty.clone()),
+        );
+        let prior = val(json!({"name": "a", "rule": [{"port": 1, "rid": "r"}]}));
+        let p = proposed_new(&schema(), &prior, &config);
+        assert_eq!(p.get_attr("rule"), Some(&Value::unknown(rule_ty)));
+    }
+
+    fn problems(prior: &Value, config: &Value, planned: &Value) -> Vec<String> {
+        assert_plan_valid(&schema(), prior, config, planned)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn plans_may_only_change_computed_values() {
+        let config = val(json!({"name": "a", "secret": "s"}));
+        let mut planned = mark_computed_nulls_unknown(&schema(), &config, &config);
+        assert!(problems(&Value::null(ty()), &config, &planned).is_empty());
+        planned = with(&planned, "note", Value::string("x"));
+        planned = with(&planned, "name", Value::string("b"));
+        planned = with(&planned, "secret", Value::string("t"));
+        assert_eq!(
+            problems(&Value::null(ty()), &config, &planned),
+            [
+                ".name: planned value cty.StringVal(\"b\") does not match config value cty.StringVal(\"a\")",
+                ".note: planned value cty.StringVal(\"x\") for a non-computed attribute",
+                ".secret: sensitive planned value does not match config value",
+            ]
+        );
+        let p = &assert_plan_valid(&schema(), &Value::null(ty()), &config, &planned)[0];
+        assert_eq!(
+            p.detail("registry.terraform.io/hashicorp/fake", "fake_thing.a"),
+            "Provider \"registry.terraform.io/hashicorp/fake\" planned an invalid value for fake_thing.a.name: planned value cty.StringVal(\"b\") does not match config value cty.StringVal(\"a\").\n\nThis is a bug in the provider, which should be reported in the provider's own issue tracker."
+        );
+    }
+
+    #[test]
+    fn block_counts_must_match_the_configuration() {
+        let config = val(json!({"name": "a", "step": [{"n": 1}]}));
+        let planned = val(json!({"name": "a", "step": [{"n": 1}, {"n": 2}]}));
+        assert_eq!(
+            problems(&Value::null(ty()), &config, &planned),
+            [".step: block count in plan (2) disagrees with count in config (1)"]
+        );
+    }
+
+    #[test]
+    fn computed_nulls_become_unknown() {
+        let config = val(
+            json!({"name": "a", "mtls": {"mode": "m", "issued": null, "backends": null},
+                                "rule": [{"port": 1}]}),
+        );
+        let planned = mark_computed_nulls_unknown(&schema(), &config, &config);
+        assert_eq!(planned.get_attr("id"), Some(&Value::unknown(Type::String)));
+        assert_eq!(
+            planned.get_attr("zone"),
+            Some(&Value::unknown(Type::String))
+        );
+        assert_eq!(planned.get_attr("note"), Some(&Value::null(Type::String)));
+        let mtls = planned.get_attr("mtls").unwrap();
+        assert_eq!(mtls.get_attr("issued"), Some(&Value::unknown(Type::String)));
+        assert_eq!(mtls.get_attr("mode"), Some(&Value::string("m")));
+        let rule = &planned.get_attr("rule").unwrap().as_elements().unwrap()[0];
+        assert_eq!(rule.get_attr("rid"), Some(&Value::unknown(Type::String)));
+    }
+
+    #[test]
+    fn state_is_used_for_unknown_where_the_schema_says_so() {
+        let prior = val(json!({"id": "i-1", "name": "a", "zone": "z"}));
+        let config = val(json!({"name": "b"}));
+        let planned = with(
+            &with(&config, "id", Value::unknown(Type::String)),
+            "zone",
+            Value::unknown(Type::String),
+        );
+        let kept = apply_use_state_for_unknown(&schema(), &prior, &planned, &config);
+        assert_eq!(kept.get_attr("id"), Some(&Value::string("i-1")));
+        assert_eq!(kept.get_attr("zone"), Some(&Value::unknown(Type::String)));
+        let created = apply_use_state_for_unknown(&schema(), &Value::null(ty()), &planned, &config);
+        assert_eq!(created, planned);
+    }
+
+    #[test]
+    fn replacement_follows_the_plan_behaviour() {
+        let prior = val(json!({"id": "i", "name": "a", "zone": "z1",
+                               "mtls": {"mode": null, "issued": null, "backends": [{"name": "ca", "state": null}]}}));
+        // `zone` changes without configuration: `always` still replaces;
+        // `name` is configured and changes.
+        let config = val(json!({"name": "b",
+                                "mtls": {"mode": null, "issued": null, "backends": [{"name": "cb", "state": null}]}}));
+        let planned = with(
+            &with(&prior, "name", Value::string("b")),
+            "zone",
+            Value::unknown(Type::String),
+        );
+        let planned = with(&planned, "mtls", config.get_attr("mtls").unwrap().clone());
+        let paths: Vec<String> = requires_replace_paths(&schema(), &prior, &planned, &config)
+            .iter()
+            .map(|p| format_path(p))
+            .collect();
+        assert_eq!(paths, [".mtls.backends[0].name", ".name", ".zone"]);
+        // On create nothing forces replacement.
+        assert!(
+            requires_replace_paths(&schema(), &Value::null(ty()), &planned, &config).is_empty()
+        );
+        // `if_configured` ignores a change the configuration does not make.
+        let unconfigured = with(&config, "name", Value::null(Type::String));
+        let paths = requires_replace_paths(&schema(), &prior, &planned, &unconfigured);
+        assert!(
+            !paths.contains(&vec![PathStep::Attr("name".into())]),
+            "{paths:?}"
+        );
+    }
+
+    #[test]
+    fn differing_paths_go_as_deep_as_the_shapes_agree() {
+        let a = val(json!({"name": "a", "step": [{"n": 1}], "rule": [{"port": 1}]}));
+        let b = val(json!({"name": "a", "step": [{"n": 2}], "rule": [{"port": 2}], "note": "x"}));
+        let paths: Vec<String> = paths_that_differ(&a, &b)
+            .iter()
+            .map(|p| format_path(p))
+            .collect();
+        assert_eq!(paths, [".note", ".rule", ".step[0].n"]);
+        assert!(paths_that_differ(&a, &a.clone().mark_sensitive()).is_empty());
+        assert!(values_equal_ignoring_marks(&a, &a.clone().mark_sensitive()));
+    }
+
+    #[test]
+    fn empty_prior_of_a_block() {
+        let v = all_attributes_null(&schema());
+        assert_eq!(js(&v), js(&val(json!({}))));
+    }
+}

@@ -1,3 +1,5 @@
 //! Integration tests of the engine: one module per feature.
 mod graph;
 mod render;
+mod decode;
+mod objchange;
