@@ -944,7 +944,18 @@ impl<'a> BodyPrinter<'a> {
             path.pop();
             self.out.push('\n');
         }
-        self.write_suppressed_elements(suppressed, ind);
+        if self.omit_null_members {
+            // Nested attribute members count as attributes, as Terraform
+            // 1.3+ words it.
+            if suppressed > 0 {
+                self.write_symbol(Action::NoOp);
+                self.out.push_str(&indent(ind + 2));
+                self.write_hidden(suppressed, "attribute", "attributes");
+                self.out.push('\n');
+            }
+        } else {
+            self.write_suppressed_elements(suppressed, ind);
+        }
         self.out.push_str(&indent(ind));
         self.out.push('}');
         if forces {

@@ -425,3 +425,474 @@ fn fake_provider_plans_round_trip_through_plan_json() {
 fn guide_plans_round_trip_through_plan_json() {
     run_json_round_trip("conformance/guide-plans", "schema.json");
 }
+
+// ---------------------------------------------------------------------------
+// Single changes, with expectations from Terraform 1.0's own renderer tests
+// (`internal/command/format/diff_test.go`).
+
+use meshform_engine::render::{render_resource_change, Colorizer, Language};
+
+const TEST_PROVIDER: &str = "registry.terraform.io/hashicorp/test";
+
+fn test_schemas(block: serde_json::Value) -> Schemas {
+    let doc = serde_json::json!({
+        "format_version": "0.2",
+        "provider_schemas": { TEST_PROVIDER: {
+            "provider": {"version": 0, "block": {}},
+            "resource_schemas": { "test_instance": {"version": 0, "block": block} }
+        }}
+    });
+    Schemas::from_json_value(&doc).expect("test schema")
+}
+
+fn test_plan(schemas: &Schemas, change: serde_json::Value, extra: serde_json::Value) -> Plan {
+    let mut rc = serde_json::json!({
+        "address": "test_instance.example",
+        "mode": "managed",
+        "type": "test_instance",
+        "name": "example",
+        "provider_name": TEST_PROVIDER,
+        "change": change,
+    });
+    if let (Some(rc), Some(extra)) = (rc.as_object_mut(), extra.as_object()) {
+        rc.extend(extra.clone());
+    }
+    let doc = serde_json::json!({"format_version": "0.2", "resource_changes": [rc]});
+    meshform_engine::plan_json::plan_from_json_value(&doc, schemas).expect("test plan")
+}
+
+/// Renders the one change of a small plan and compares it with `expected`.
+fn check(
+    block: serde_json::Value,
+    change: serde_json::Value,
+    extra: serde_json::Value,
+    expected: &str,
+) {
+    let schemas = test_schemas(block);
+    let plan = test_plan(&schemas, change, extra);
+    let rc = &plan.changes[0];
+    let schema = meshform_engine::render::lookup_schema(&schemas, rc).unwrap();
+    let actual =
+        render_resource_change(rc, schema, Colorizer { enabled: false }, Language::Proposed);
+    assert_eq!(actual, expected, "\n{}", diff(expected, &actual));
+}
+
+fn string_attrs(names: &[&str]) -> serde_json::Value {
+    let attrs: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                serde_json::json!({"type": "string", "optional": true}),
+            )
+        })
+        .collect();
+    serde_json::json!({ "attributes": attrs })
+}
+
+#[test]
+fn json_strings_that_differ_in_whitespace_only_say_so() {
+    let change = serde_json::json!({
+        "actions": ["update"],
+        "before": {"id": "i-02ae66f368e8518a9", "json_field": "{\"aaa\": \"value\", \"bbb\": \"another\"}"},
+        "after": {"json_field": "{\"aaa\":\"value\",\n\"bbb\":\"another\"}"},
+        "after_unknown": {"id": true},
+    });
+    check(
+        string_attrs(&["id", "json_field"]),
+        change.clone(),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      ~ id         = "i-02ae66f368e8518a9" -> (known after apply)
+      ~ json_field = jsonencode( # whitespace changes
+            {
+                aaa = "value"
+                bbb = "another"
+            }
+        )
+    }
+"#,
+    );
+    let mut replace = change;
+    replace["actions"] = serde_json::json!(["delete", "create"]);
+    replace["replace_paths"] = serde_json::json!([["json_field"]]);
+    check(
+        string_attrs(&["id", "json_field"]),
+        replace,
+        serde_json::json!({"action_reason": "replace_because_cannot_update"}),
+        r#"  # test_instance.example must be replaced
+-/+ resource "test_instance" "example" {
+      ~ id         = "i-02ae66f368e8518a9" -> (known after apply)
+      ~ json_field = jsonencode( # whitespace changes force replacement
+            {
+                aaa = "value"
+                bbb = "another"
+            }
+        )
+    }
+"#,
+    );
+}
+
+#[test]
+fn unknown_list_and_set_elements_show_in_place() {
+    let block = serde_json::json!({"attributes": {
+        "id": {"type": "string", "optional": true, "computed": true},
+        "ami": {"type": "string", "optional": true},
+        "list_field": {"type": ["list", "string"], "optional": true},
+        "set_field": {"type": ["set", "string"], "optional": true},
+    }});
+    check(
+        block.clone(),
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"id": "i-02ae66f368e8518a9", "ami": "ami-STATIC",
+                       "list_field": ["aaaa", "bbbb", "cccc", "dddd", "eeee"]},
+            "after": {"ami": "ami-STATIC", "list_field": ["aaaa", null, null, "cccc", "dddd", "eeee"]},
+            "after_unknown": {"id": true, "list_field": [false, true, true, false, false, false]},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      ~ id         = "i-02ae66f368e8518a9" -> (known after apply)
+      ~ list_field = [
+            "aaaa",
+          - "bbbb",
+          + (known after apply),
+          + (known after apply),
+            "cccc",
+            # (2 unchanged elements hidden)
+        ]
+        # (1 unchanged attribute hidden)
+    }
+"#,
+    );
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"id": "i-02ae66f368e8518a9", "ami": "ami-STATIC", "set_field": ["aaaa", "bbbb"]},
+            "after": {"ami": "ami-STATIC", "set_field": ["aaaa"]},
+            "after_unknown": {"id": true, "set_field": [false, true]},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      ~ id        = "i-02ae66f368e8518a9" -> (known after apply)
+      ~ set_field = [
+          - "bbbb",
+          ~ (known after apply),
+            # (1 unchanged element hidden)
+        ]
+        # (1 unchanged attribute hidden)
+    }
+"#,
+    );
+}
+
+#[test]
+fn replace_paths_inside_blocks_mark_the_attribute() {
+    let block = serde_json::json!({
+        "attributes": {
+            "id": {"type": "string", "optional": true, "computed": true},
+            "ami": {"type": "string", "optional": true},
+        },
+        "block_types": {"root_block_device": {"nesting_mode": "list", "block": {
+            "attributes": {"volume_type": {"type": "string", "optional": true, "computed": true}}
+        }}}
+    });
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["delete", "create"],
+            "before": {"id": "i-02ae66f368e8518a9", "ami": "ami-BEFORE",
+                       "root_block_device": [{"volume_type": "gp2"}]},
+            "after": {"id": "i-02ae66f368e8518a9", "ami": "ami-AFTER",
+                      "root_block_device": [{"volume_type": "different"}]},
+            "after_unknown": {},
+            "replace_paths": [["root_block_device", 0, "volume_type"]],
+        }),
+        serde_json::json!({"action_reason": "replace_because_cannot_update"}),
+        r#"  # test_instance.example must be replaced
+-/+ resource "test_instance" "example" {
+      ~ ami = "ami-BEFORE" -> "ami-AFTER"
+        id  = "i-02ae66f368e8518a9"
+
+      ~ root_block_device {
+          ~ volume_type = "gp2" -> "different" # forces replacement
+        }
+    }
+"#,
+    );
+}
+
+#[test]
+fn headers_name_the_reason_and_deposed_objects() {
+    let block = string_attrs(&["id"]);
+    check(
+        block.clone(),
+        serde_json::json!({
+            "actions": ["delete", "create"],
+            "before": {"id": "i-1"},
+            "after": {},
+            "after_unknown": {"id": true},
+        }),
+        serde_json::json!({"action_reason": "replace_because_tainted"}),
+        r#"  # test_instance.example is tainted, so must be replaced
+-/+ resource "test_instance" "example" {
+      ~ id = "i-1" -> (known after apply)
+    }
+"#,
+    );
+    check(
+        block.clone(),
+        serde_json::json!({
+            "actions": ["create", "delete"],
+            "before": {"id": "i-1"},
+            "after": {},
+            "after_unknown": {"id": true},
+        }),
+        serde_json::json!({"action_reason": "replace_by_request"}),
+        r#"  # test_instance.example will be replaced, as requested
++/- resource "test_instance" "example" {
+      ~ id = "i-1" -> (known after apply)
+    }
+"#,
+    );
+    check(
+        block,
+        serde_json::json!({"actions": ["delete"], "before": {"id": "i-1"}, "after": null}),
+        serde_json::json!({"deposed": "00000001"}),
+        r#"  # test_instance.example (deposed object 00000001) will be destroyed
+  # (left over from a partially-failed replacement of this instance)
+  - resource "test_instance" "example" {
+      - id = "i-1" -> null
+    }
+"#,
+    );
+}
+
+#[test]
+fn multi_line_strings_diff_by_line_and_ignore_carriage_returns() {
+    check(
+        string_attrs(&["more_lines"]),
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"more_lines": "original\r\nlong\r\nmulti-line\r\nstring\r\nfield\r\n"},
+            "after": {"more_lines": "original\nextremely long\nmulti-line\nstring\nfield\n"},
+            "after_unknown": {},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      ~ more_lines = <<-EOT
+            original
+          - long
+          + extremely long
+            multi-line
+            string
+            field
+        EOT
+    }
+"#,
+    );
+}
+
+#[test]
+fn marked_values_print_sensitive_and_warn_when_marking_changes() {
+    let block = serde_json::json!({"attributes": {
+        "id": {"type": "string", "optional": true},
+        "ami": {"type": "string", "optional": true},
+        "tags": {"type": ["map", "string"], "optional": true},
+    }});
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"id": "i-1", "ami": "ami-BEFORE", "tags": {"a": "1", "b": "2"}},
+            "after": {"id": "i-1", "ami": "ami-BEFORE", "tags": {"a": "1", "b": "3"}},
+            "after_unknown": {},
+            "before_sensitive": {"tags": {}},
+            "after_sensitive": {"ami": true, "tags": {"b": true}},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      # Warning: this attribute value will be marked as sensitive and will not
+      # display in UI output after applying this change. The value is unchanged.
+      ~ ami  = (sensitive)
+        id   = "i-1"
+      ~ tags = {
+          # Warning: this attribute value will be marked as sensitive and will not
+          # display in UI output after applying this change.
+          ~ "b" = (sensitive)
+            # (1 unchanged element hidden)
+        }
+    }
+"#,
+    );
+}
+
+#[test]
+fn nested_attributes_hide_null_members_and_align_over_the_rest() {
+    let block = serde_json::json!({"attributes": {
+        "name": {"type": "string", "required": true},
+        "mtls": {"optional": true, "nested_type": {"nesting_mode": "single", "attributes": {
+            "enabled_backend": {"type": "string", "optional": true},
+            "skip_validation": {"type": "bool", "optional": true},
+            "backends": {"optional": true, "nested_type": {"nesting_mode": "list", "attributes": {
+                "name": {"type": "string", "optional": true},
+                "type": {"type": "string", "optional": true},
+                "dp_cert": {"type": "string", "optional": true},
+            }}},
+        }}},
+    }});
+    check(
+        block.clone(),
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"name": "my-mesh", "mtls": null},
+            "after": {"name": "my-mesh", "mtls": {"enabled_backend": null, "skip_validation": null,
+                "backends": [{"name": "ca-1", "type": "builtin", "dp_cert": null}]}},
+            "after_unknown": {},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      + mtls = {
+          + backends = [
+              + {
+                  + name = "ca-1"
+                  + type = "builtin"
+                },
+            ]
+        }
+        name = "my-mesh"
+    }
+"#,
+    );
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"name": "my-mesh", "mtls": {"enabled_backend": "ca-1", "skip_validation": null,
+                "backends": [{"name": "ca-1", "type": "builtin", "dp_cert": null}]}},
+            "after": {"name": "my-mesh", "mtls": {"enabled_backend": "ca-2", "skip_validation": null,
+                "backends": [{"name": "ca-1", "type": "builtin", "dp_cert": null}]}},
+            "after_unknown": {},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      ~ mtls = {
+          ~ enabled_backend = "ca-1" -> "ca-2"
+            # (1 unchanged attribute hidden)
+        }
+        name = "my-mesh"
+    }
+"#,
+    );
+}
+
+fn one_resource_plan(change: serde_json::Value) -> (Schemas, Plan) {
+    let schemas = test_schemas(string_attrs(&["id", "name"]));
+    let plan = test_plan(&schemas, change, serde_json::json!({}));
+    (schemas, plan)
+}
+
+#[test]
+fn drift_comes_first_and_the_footer_names_the_product() {
+    let (schemas, mut plan) = one_resource_plan(serde_json::json!({
+        "actions": ["update"],
+        "before": {"id": "i-1", "name": "a"},
+        "after": {"id": "i-1", "name": "b"},
+        "after_unknown": {},
+    }));
+    let mut drift = plan.changes[0].clone();
+    drift.before = replace_attr(&drift.before, "name", Value::string("z"));
+    drift.after = replace_attr(&drift.after, "name", Value::string("a"));
+    plan.drift.push(drift);
+    let opts = RenderOptions {
+        product: Product::meshform(),
+        footer: Footer::NotSaved,
+        ..RenderOptions::default()
+    };
+    let expected = r#"
+Note: Objects have changed outside of meshform
+
+meshform detected the following changes made outside of meshform since the
+last "meshform apply":
+
+  # test_instance.example has been changed
+  ~ resource "test_instance" "example" {
+        id   = "i-1"
+      ~ name = "z" -> "a"
+    }
+
+Unless you have made equivalent changes to your configuration, or ignored the
+relevant attributes using ignore_changes, the following plan may include
+actions to undo or respond to these changes.
+
+─────────────────────────────────────────────────────────────────────────────
+
+meshform used the selected providers to generate the following execution
+plan. Resource actions are indicated with the following symbols:
+  ~ update in-place
+
+meshform will perform the following actions:
+
+  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+        id   = "i-1"
+      ~ name = "a" -> "b"
+    }
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+
+─────────────────────────────────────────────────────────────────────────────
+
+Note: You didn't use the -out option to save this plan, so meshform can't
+guarantee to take exactly these actions if you run "meshform apply" now.
+"#;
+    let actual = render_plan(&plan, &schemas, &opts);
+    assert_eq!(actual, expected, "\n{}", diff(expected, &actual));
+}
+
+#[test]
+fn a_destroy_plan_with_nothing_to_destroy_says_so_without_a_footer() {
+    let (schemas, mut plan) = one_resource_plan(serde_json::json!({
+        "actions": ["no-op"],
+        "before": {"id": "i-1", "name": "a"},
+        "after": {"id": "i-1", "name": "a"},
+        "after_unknown": {},
+    }));
+    plan.mode = meshform_engine::plan::PlanMode::Destroy;
+    let expected = "\nNo changes. No objects need to be destroyed.\n\nEither you have not created any objects yet or the existing objects were\nalready deleted outside of Terraform.\n";
+    let actual = render_plan(&plan, &schemas, &RenderOptions::default());
+    assert_eq!(actual, expected, "\n{}", diff(expected, &actual));
+    assert!(!plan.has_changes());
+}
+
+#[test]
+fn plans_survive_a_round_trip_through_our_own_json() {
+    let Some(root) = meshform_testkit::shared_path("conformance/plans") else {
+        return;
+    };
+    let schemas = schemas(&root.join("schema.json"));
+    let mut compared = 0;
+    for step in steps(&root) {
+        let plan = plan_from_json(&read(&step.file("plan.json")), &schemas).unwrap();
+        let written = plan_to_json(&plan, &schemas, "1.0.3").to_string();
+        let again = plan_from_json(&written, &schemas).unwrap();
+        let opts = options(false);
+        assert_eq!(
+            render_plan(&again, &schemas, &opts),
+            render_plan(&plan, &schemas, &opts),
+            "{}",
+            step.name()
+        );
+        compared += 1;
+    }
+    assert!(compared > 0);
+}
