@@ -144,6 +144,14 @@ struct Item<'c> {
     unknown: bool,
 }
 
+/// A decoded nested block and where it was written.
+struct Decoded {
+    labels: Vec<String>,
+    value: Value,
+    def_range: SourceRange,
+    body_range: SourceRange,
+}
+
 struct Decoder<'s> {
     scope: &'s dyn Scope,
     diags: Diagnostics,
@@ -675,11 +683,16 @@ impl Decoder<'_> {
     ) -> Value {
         let object_type = value_type(&nested.block.implied_type());
         let any_unknown = items.iter().any(|i| i.unknown);
-        let mut decoded: Vec<(Vec<String>, Value, SourceRange)> = Vec::new();
+        let mut decoded: Vec<Decoded> = Vec::new();
         for item in &items {
             let v = self.body(&item.body, &item.frames, &nested.block);
             if !item.unknown {
-                decoded.push((item.labels.clone(), v, item.def_range.clone()));
+                decoded.push(Decoded {
+                    labels: item.labels.clone(),
+                    value: v,
+                    def_range: item.def_range.clone(),
+                    body_range: item.body.range.clone(),
+                });
             }
         }
         match nested.nesting {
@@ -689,7 +702,7 @@ impl Decoder<'_> {
                     self.error(
                         &format!("Duplicate {name} block"),
                         format!(
-                            "Only one {name} block is allowed. Another was defined at {}.",
+                            "Only one block of type \"{name}\" is allowed. Previous definition was at {}.",
                             hcl_range(first)
                         ),
                         &second.def_range,
@@ -699,7 +712,7 @@ impl Decoder<'_> {
                     return Value::unknown(object_type);
                 }
                 match decoded.into_iter().next() {
-                    Some((_, v, _)) => v,
+                    Some(d) => d.value,
                     None => {
                         if nested.min_items > 0 {
                             self.error(
@@ -727,7 +740,7 @@ impl Decoder<'_> {
                     return Value::unknown(whole_type);
                 }
                 self.check_count(name, nested, &decoded, parent);
-                let values: Vec<Value> = decoded.into_iter().map(|(_, v, _)| v).collect();
+                let values: Vec<Value> = decoded.into_iter().map(|d| d.value).collect();
                 match (nested.nesting, dynamic_inner) {
                     (Nesting::List, true) => Value::tuple(values),
                     (Nesting::List, false) => Value::list(object_type, values),
@@ -745,19 +758,19 @@ impl Decoder<'_> {
                     return Value::unknown(t);
                 }
                 let mut out: BTreeMap<String, Value> = BTreeMap::new();
-                for (labels, v, range) in decoded {
-                    let key = labels.into_iter().next().unwrap_or_default();
+                for d in decoded {
+                    let key = d.labels.into_iter().next().unwrap_or_default();
                     if out.contains_key(&key) {
                         self.error(
                             &format!("Duplicate {name} block"),
                             format!(
-                                "A block for key \"{key}\" was already defined. The {name} labels must be unique."
+                                "A block for {name} \"{key}\" was already defined. The {name} labels must be unique."
                             ),
-                            &range,
+                            &d.def_range,
                         );
                         continue;
                     }
-                    out.insert(key, v);
+                    out.insert(key, d.value);
                 }
                 if dynamic_inner {
                     Value::object(out)
@@ -772,14 +785,12 @@ impl Decoder<'_> {
         &mut self,
         name: &str,
         nested: &NestedBlock,
-        decoded: &[(Vec<String>, Value, SourceRange)],
+        decoded: &[Decoded],
         parent: &Content,
     ) {
         let n = decoded.len() as u64;
         if n < nested.min_items {
-            let range = decoded
-                .first()
-                .map_or_else(|| missing_item_range(parent), |d| d.2.clone());
+            let range = missing_item_range(parent);
             self.error(
                 &format!("Insufficient {name} blocks"),
                 format!(
@@ -789,7 +800,7 @@ impl Decoder<'_> {
                 &range,
             );
         } else if nested.max_items > 0 && n > nested.max_items {
-            let range = decoded[nested.max_items as usize].2.clone();
+            let range = decoded[nested.max_items as usize].body_range.clone();
             self.error(
                 &format!("Too many {name} blocks"),
                 format!(
@@ -1195,8 +1206,8 @@ mod tests {
         let (_, diags) = decode("name = \"n\"\nstep {\n}\nstep {\n}\nstep {\n}\nmeta {\n}\nmeta {\n}\nport \"a\" {\n}\nport \"a\" {\n}");
         let m = messages(&diags);
         assert_eq!(m.len(), 3, "{m:?}");
-        assert!(m[0].starts_with("11: Duplicate meta block: Only one meta block is allowed. Another was defined at main.tf:9,1-"), "{m:?}");
-        assert_eq!(m[1], "15: Duplicate port block: A block for key \"a\" was already defined. The port labels must be unique.");
+        assert_eq!(m[0], "11: Duplicate meta block: Only one block of type \"meta\" is allowed. Previous definition was at main.tf:9,1-5.");
+        assert_eq!(m[1], "15: Duplicate port block: A block for port \"a\" was already defined. The port labels must be unique.");
         assert_eq!(
             m[2],
             "7: Too many step blocks: No more than 2 \"step\" blocks are allowed"
