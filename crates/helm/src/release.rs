@@ -187,7 +187,7 @@ pub fn chart_record(chart: &Chart) -> ChartRecord {
                 })
                 .collect(),
         ),
-        values: Some(crate::values::coalesce(chart, &Values::new())),
+        values: Some(crate::values::merge_defaults(chart, &Values::new())),
         schema: chart.schema.clone(),
         files: if files.is_empty() { None } else { Some(files) },
     }

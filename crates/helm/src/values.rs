@@ -288,12 +288,20 @@ impl SetParser<'_> {
 /// enabled subchart's defaults under its name), as Helm's `CoalesceValues`.
 pub fn coalesce(chart: &Chart, user: &Values) -> Values {
     let mut dest = user.clone();
-    coalesce_chart(chart, &mut dest);
+    coalesce_chart(chart, &mut dest, false);
     dest
 }
 
-fn coalesce_chart(chart: &Chart, dest: &mut Values) {
-    coalesce_tables(dest, &chart.values);
+/// Like [`coalesce`] but keeping `null` defaults, as Helm's `MergeValues`
+/// (what a release record stores as the chart's values).
+pub fn merge_defaults(chart: &Chart, user: &Values) -> Values {
+    let mut dest = user.clone();
+    coalesce_chart(chart, &mut dest, true);
+    dest
+}
+
+fn coalesce_chart(chart: &Chart, dest: &mut Values, keep_nulls: bool) {
+    coalesce_tables(dest, &chart.values, keep_nulls);
     for sub in &chart.dependencies {
         let name = sub.name().to_string();
         let mut sub_dest = match dest.remove(&name) {
@@ -306,7 +314,7 @@ fn coalesce_chart(chart: &Chart, dest: &mut Values) {
             }
         };
         coalesce_globals(&mut sub_dest, dest);
-        coalesce_chart(sub, &mut sub_dest);
+        coalesce_chart(sub, &mut sub_dest, keep_nulls);
         dest.insert(name, Value::Object(sub_dest));
     }
 }
@@ -354,22 +362,39 @@ fn merge_keep(dst: &mut Values, src: &Values) {
 
 /// Helm's `coalesceTablesFullKey` with merge off: defaults from `src` fill
 /// `dst`; a user `null` deletes the default.
-fn coalesce_tables(dst: &mut Values, src: &Values) {
+fn coalesce_tables(dst: &mut Values, src: &Values, keep_nulls: bool) {
     for (k, sv) in src {
         match dst.get_mut(k) {
-            Some(Value::Null) => {
+            Some(Value::Null) if !keep_nulls => {
                 dst.remove(k);
             }
             Some(Value::Object(dm)) => {
                 if let Value::Object(sm) = sv {
-                    coalesce_tables(dm, sm);
+                    coalesce_tables(dm, sm, keep_nulls);
                 }
             }
             Some(_) => {}
-            None => {
+            None if keep_nulls => {
                 dst.insert(k.clone(), sv.clone());
             }
+            // A null default means "no value": Helm does not copy it.
+            None if sv.is_null() => {}
+            None => {
+                dst.insert(k.clone(), strip_nulls(sv));
+            }
         }
+    }
+}
+
+fn strip_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -422,11 +447,19 @@ mod tests {
     #[test]
     fn coalesce_tables_user_wins_and_null_deletes() {
         let mut dst = obj(json!({"a": {"b": null, "c": 5}, "d": null}));
-        coalesce_tables(
-            &mut dst,
-            &obj(json!({"a": {"b": 1, "e": 2}, "d": 3, "f": 4})),
+        let defaults =
+            obj(json!({"a": {"b": 1, "e": 2}, "d": 3, "f": 4, "g": null, "h": {"i": null}}));
+        let mut kept = dst.clone();
+        coalesce_tables(&mut dst, &defaults, false);
+        assert_eq!(
+            Value::Object(dst),
+            json!({"a": {"c": 5, "e": 2}, "f": 4, "h": {}})
         );
-        assert_eq!(Value::Object(dst), json!({"a": {"c": 5, "e": 2}, "f": 4}));
+        coalesce_tables(&mut kept, &defaults, true);
+        assert_eq!(
+            Value::Object(kept),
+            json!({"a": {"b": null, "c": 5, "e": 2}, "d": null, "f": 4, "g": null, "h": {"i": null}})
+        );
     }
 
     #[test]

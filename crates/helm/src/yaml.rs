@@ -1,72 +1,263 @@
 //! YAML as Helm reads and writes it.
 //!
-//! Reading goes through `serde_yaml_ng` into `serde_json::Value` (Helm reads
-//! YAML through a JSON round trip too). Writing is done by hand: Helm's
-//! `toYaml` is sigs.k8s.io/yaml, i.e. a JSON round trip into go-yaml v2, whose
-//! exact layout (sorted keys with numbers compared by value, sequences not
-//! indented under their key, quoting rules, folding of long scalars at 80
-//! columns, literal blocks for multi-line text) no Rust crate reproduces.
+//! Reading follows sigs.k8s.io/yaml (go-yaml v2 plus a JSON round trip):
+//! plain scalars resolve with YAML 1.1 rules (`yes`/`no`/`on`/`off` are
+//! booleans, `0755` is octal, timestamps stay text), non-string keys become
+//! text, anchors, aliases and `<<` merges are honoured. The event stream
+//! comes from `saphyr-parser`; the resolution is ours because no crate
+//! implements go-yaml v2's. Writing (`toYaml`) is done by hand too: go-yaml
+//! v2's exact layout (sorted keys with numbers compared by value, sequences
+//! not indented under their key, quoting rules, folding of long scalars at
+//! 80 columns, literal blocks for multi-line text) has no Rust equivalent.
 
+use std::collections::BTreeMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Number, Value};
 
 /// Parses one YAML document into JSON-shaped data. An empty document is `null`.
 pub fn parse(text: &str) -> Result<Value, String> {
-    if text.trim().is_empty() {
-        return Ok(Value::Null);
-    }
-    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
-    yaml_to_json(value)
+    Ok(parse_all(text)?.into_iter().next().unwrap_or(Value::Null))
 }
 
 /// Parses every document of a YAML stream.
 pub fn parse_all(text: &str) -> Result<Vec<Value>, String> {
-    let mut out = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        let value = serde::Deserialize::deserialize(doc)
-            .map_err(|e: serde_yaml_ng::Error| e.to_string())?;
-        out.push(yaml_to_json(value)?);
+    let mut builder = Builder::default();
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| e.to_string())?;
+        builder
+            .event(event)
+            .map_err(|m| format!("line {}: {m}", span.start.line()))?;
     }
-    Ok(out)
+    Ok(builder.docs)
 }
 
-fn yaml_to_json(value: serde_yaml_ng::Value) -> Result<Value, String> {
-    use serde_yaml_ng::Value as Y;
-    Ok(match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::Number(i.into())
-            } else if let Some(u) = n.as_u64() {
-                Value::Number(u.into())
-            } else {
-                let f = n.as_f64().unwrap_or(0.0);
-                Number::from_f64(f).map_or(Value::Null, Value::Number)
+enum Frame {
+    Seq(Vec<Value>, usize),
+    Map(
+        Map<String, Value>,
+        Option<String>,
+        usize,
+        Vec<Map<String, Value>>,
+    ),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: BTreeMap<usize, Value>,
+    docs: Vec<Value>,
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>) -> Result<(), String> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag = tag.map(|t| t.suffix.clone());
+                let is_merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
+                let in_key_position = matches!(self.stack.last(), Some(Frame::Map(_, None, _, _)));
+                if is_merge && in_key_position {
+                    if let Some(Frame::Map(_, key, _, _)) = self.stack.last_mut() {
+                        *key = Some("<<".into());
+                    }
+                    return Ok(());
+                }
+                let value = resolve_scalar(&text, style, tag.as_deref());
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.add(value)
             }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .map(yaml_to_json)
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Mapping(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Bool(b) => b.to_string(),
-                    Y::Number(n) => n.to_string(),
-                    Y::Null => "null".to_string(),
-                    other => return Err(format!("unsupported mapping key {other:?}")),
-                };
-                out.insert(key, yaml_to_json(v)?);
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().ok_or("unknown anchor")?;
+                self.add(value)
             }
-            Value::Object(out)
+            Event::SequenceStart(anchor, _) => {
+                self.stack.push(Frame::Seq(Vec::new(), anchor));
+                Ok(())
+            }
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Frame::Seq(items, anchor)) => {
+                    let v = Value::Array(items);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    self.add(v)
+                }
+                _ => Err("unbalanced sequence".into()),
+            },
+            Event::MappingStart(anchor, _) => {
+                self.stack
+                    .push(Frame::Map(Map::new(), None, anchor, Vec::new()));
+                Ok(())
+            }
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Map(mut m, _, anchor, merges)) => {
+                    for merged in merges {
+                        for (k, v) in merged {
+                            m.entry(k).or_insert(v);
+                        }
+                    }
+                    let v = Value::Object(m);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    self.add(v)
+                }
+                _ => Err("unbalanced mapping".into()),
+            },
+            Event::DocumentStart(_) => {
+                self.stack.clear();
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        Y::Tagged(tagged) => yaml_to_json(tagged.value)?,
+    }
+
+    fn add(&mut self, value: Value) -> Result<(), String> {
+        match self.stack.last_mut() {
+            None => {
+                self.docs.push(value);
+                Ok(())
+            }
+            Some(Frame::Seq(items, _)) => {
+                items.push(value);
+                Ok(())
+            }
+            Some(Frame::Map(m, key, _, merges)) => match key.take() {
+                None => {
+                    *key = Some(key_text(&value)?);
+                    Ok(())
+                }
+                Some(k) if k == "<<" && !m.contains_key("<<") => {
+                    match value {
+                        Value::Object(o) => merges.push(o),
+                        Value::Array(items) => {
+                            for item in items {
+                                match item {
+                                    Value::Object(o) => merges.push(o),
+                                    _ => {
+                                        return Err(
+                                            "map merge requires map or sequence of maps".into()
+                                        )
+                                    }
+                                }
+                            }
+                        }
+                        _ => return Err("map merge requires map or sequence of maps".into()),
+                    }
+                    Ok(())
+                }
+                Some(k) => {
+                    m.insert(k, value);
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+/// The text a key becomes after the JSON round trip.
+fn key_text(v: &Value) -> Result<String, String> {
+    Ok(match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => go_format_float_g(n.as_f64().unwrap_or(0.0)),
+        },
+        _ => return Err("a mapping key must be a scalar".into()),
     })
+}
+
+/// go-yaml v2's resolution of a scalar.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
+    if let Some(t) = tag {
+        match t {
+            "str" | "binary" | "timestamp" => return Value::String(text.to_string()),
+            "null" => return Value::Null,
+            "bool" => {
+                return Value::Bool(matches!(
+                    text,
+                    "true"
+                        | "True"
+                        | "TRUE"
+                        | "yes"
+                        | "Yes"
+                        | "YES"
+                        | "on"
+                        | "On"
+                        | "ON"
+                        | "y"
+                        | "Y"
+                ))
+            }
+            _ => {}
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.to_string());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            // Infinity and NaN have no JSON form; Helm fails on them.
+            return Value::String(text.to_string());
+        }
+        _ => {}
+    }
+    let first = text.chars().next().unwrap_or(' ');
+    if first.is_ascii_digit() || first == '-' || first == '+' || first == '.' {
+        let plain = text.replace('_', "");
+        if let Some(i) = go_parse_int(&plain) {
+            return Value::Number(i.into());
+        }
+        if looks_like_float(text) {
+            if let Ok(f) = plain.parse::<f64>() {
+                if let Some(n) = Number::from_f64(f) {
+                    return Value::Number(n);
+                }
+            }
+        }
+    }
+    Value::String(text.to_string())
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` (sign, `0x`, `0o`, `0b`, leading-0 octal).
+fn go_parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, h)
+        } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, b)
+        } else if let Some(o) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, o)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i128::from_str_radix(digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    i64::try_from(v).ok()
 }
 
 /// Formats a float the way Go's `strconv.FormatFloat(f, 'g', -1, 64)` does.
@@ -560,8 +751,6 @@ impl Emitter {
                 breaks = false;
             }
         }
-        self.whitespace = false;
-        self.indention = false;
     }
 }
 

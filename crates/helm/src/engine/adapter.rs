@@ -41,6 +41,9 @@ const METHODS: &[&str] = &[
     "AsSecrets",
 ];
 
+/// Methods without arguments that are never plain field names.
+const NO_ARG_METHODS: &[&str] = &["AsConfig", "AsSecrets"];
+
 /// Functions that mutate their first argument in Go.
 const MUTATORS: &[&str] = &[
     "set",
@@ -444,7 +447,11 @@ impl Instrument<'_> {
             }
             other => {
                 if let Some((receiver, method)) = method_call(&other) {
-                    if !rest.is_empty() || piped || matches!(other, Expr::Chain(..)) {
+                    if !rest.is_empty()
+                        || piped
+                        || matches!(other, Expr::Chain(..))
+                        || NO_ARG_METHODS.contains(&method.as_str())
+                    {
                         let pos = other.pos();
                         let site = self.site_for("__method", pos)?;
                         let mut new_args = vec![

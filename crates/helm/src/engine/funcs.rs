@@ -1450,10 +1450,18 @@ fn to_toml(v: &serde_json::Value) -> String {
             other => other.to_string(),
         }
     }
-    fn table(out: &mut String, prefix: &str, m: &serde_json::Map<String, serde_json::Value>) {
+    // BurntSushi/toml indents the keys of each nested table by two spaces
+    // per level.
+    fn table(
+        out: &mut String,
+        prefix: &str,
+        m: &serde_json::Map<String, serde_json::Value>,
+        depth: usize,
+    ) {
+        let pad = "  ".repeat(depth);
         for (k, v) in m {
             if !v.is_object() {
-                out.push_str(&format!("{k} = {}\n", scalar(v)));
+                out.push_str(&format!("{pad}{k} = {}\n", scalar(v)));
             }
         }
         for (k, v) in m {
@@ -1463,14 +1471,14 @@ fn to_toml(v: &serde_json::Value) -> String {
                 } else {
                     format!("{prefix}.{k}")
                 };
-                out.push_str(&format!("\n[{name}]\n"));
-                table(out, &name, sub);
+                out.push_str(&format!("\n{pad}[{name}]\n"));
+                table(out, &name, sub, depth + 1);
             }
         }
     }
     let mut out = String::new();
     if let serde_json::Value::Object(m) = v {
-        table(&mut out, "", m);
+        table(&mut out, "", m, 0);
     }
     out
 }

@@ -451,9 +451,9 @@ mod tests {
     #[test]
     fn numbers_from_values_are_floats() {
         check(
-            "{{ .Values.n }} {{ typeOf .Values.n }} {{ .Values.big }}",
-            "n: 3\nbig: 1000000",
-            "3 float64 1e+06",
+            "{{ .Values.num }} {{ typeOf .Values.num }} {{ .Values.big }} {{ .Values.false }} {{ .Values.mode }}",
+            "num: 3\nbig: 1000000\nn: 4\nmode: 0755",
+            "3 float64 1e+06 4 493",
         );
     }
 }

@@ -29,21 +29,19 @@ pub fn api_versions(list: &[String]) -> Value {
     Value::Map(Arc::new(m))
 }
 
-/// `.Files`: the chart's non-template files by path.
+/// `.Files`: the chart's non-template files by path (a plain map, so
+/// ranging over it yields paths, as over Helm's `Files`).
 pub fn files(files: &BTreeMap<String, Vec<u8>>) -> Value {
     let mut content = BTreeMap::new();
     for (k, v) in files {
         content.insert(Arc::from(k.as_str()), s(&String::from_utf8_lossy(v)));
     }
-    let mut m = BTreeMap::new();
-    m.insert(Arc::from(KIND), s("Files"));
-    m.insert(Arc::from("files"), Value::Map(Arc::new(content)));
-    Value::Map(Arc::new(m))
+    Value::Map(Arc::new(content))
 }
 
 fn files_of(v: &Value) -> BTreeMap<Arc<str>, Value> {
-    match v.field("files") {
-        Some(Value::Map(m)) => (**m).clone(),
+    match v {
+        Value::Map(m) => (**m).clone(),
         _ => BTreeMap::new(),
     }
 }
@@ -54,6 +52,15 @@ pub fn call_method(a: &[Value]) -> gotmpl::Result<Value> {
     let receiver = a.get(1).cloned().unwrap_or(Value::Nil);
     let args = &a[2.min(a.len())..];
     let kind = receiver.field(KIND).map(go_string).unwrap_or_default();
+    let kind = if kind.is_empty()
+        && matches!(
+            method.as_str(),
+            "Get" | "GetBytes" | "Lines" | "Glob" | "AsConfig" | "AsSecrets"
+        ) {
+        "Files".to_string()
+    } else {
+        kind
+    };
     match (kind.as_str(), method.as_str()) {
         ("APIVersions", "Has") => {
             let want = args.first().map(go_string).unwrap_or_default();
@@ -86,6 +93,8 @@ pub fn call_method(a: &[Value]) -> gotmpl::Result<Value> {
             if text.is_empty() {
                 return Ok(Value::List(Vec::new().into()));
             }
+            // Helm drops one trailing newline before splitting.
+            let text = text.strip_suffix('\n').unwrap_or(&text);
             Ok(Value::List(
                 text.split('\n').map(s).collect::<Vec<_>>().into(),
             ))

@@ -249,7 +249,12 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg!(m, "toDate", |a: &[Value]| {
         let layout = a.first().map(go_string).unwrap_or_default();
-        let text = a.get(1).map(go_string).unwrap_or_default();
+        let raw = a.get(1).map(go_string).unwrap_or_default();
+        // chrono's `%:z` does not read Go's `Z` for UTC.
+        let text = match raw.strip_suffix('Z') {
+            Some(t) if layout.contains("Z07") => format!("{t}+00:00"),
+            _ => raw,
+        };
         let fmt = go_layout_to_chrono(&layout);
         let t = DateTime::parse_from_str(&text, &fmt)
             .ok()
@@ -280,7 +285,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(s(&go_duration_string(secs * 1_000_000_000)))
     });
     reg!(m, "duration", |a: &[Value]| {
-        let secs = to_i64(a.first().unwrap_or(&Value::Nil));
+        // Sprig reads only a string or an int64; Go's template integers are
+        // `int` and values are float64, so those give 0s, as in Helm.
+        let secs = match a.first() {
+            Some(Value::String(x)) => x.trim().parse::<i64>().unwrap_or(0),
+            _ => 0,
+        };
         Ok(s(&go_duration_string(secs.saturating_mul(1_000_000_000))))
     });
     reg!(m, "durationRound", |a: &[Value]| {

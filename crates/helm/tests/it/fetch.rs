@@ -121,7 +121,7 @@ fn refuses_an_archive_with_the_wrong_digest() {
         .unwrap()
         .replace(
             "digest: 4520b0edcc7ef4b10544483bee680babdcbcda791ddb5a3d9fe879dd8c4d129c",
-            "digest: 0000000000000000000000000000000000000000000000000000000000000000",
+            "digest: \"0000000000000000000000000000000000000000000000000000000000000000\"",
         );
     let server = serve(repo_files(&dir, Some(index)));
     let cache = cache_dir();

@@ -3,3 +3,4 @@
 mod fetch;
 mod golden;
 mod release;
+mod testdata;

@@ -1,0 +1,1 @@
+{{- define "functions.shared" -}}from-sub{{- end -}}
