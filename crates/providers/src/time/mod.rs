@@ -12,6 +12,7 @@
 //! caller with no prior state, as Terraform does.
 
 pub mod calendar;
+pub mod provider;
 pub mod time_offset;
 pub mod time_rotating;
 pub mod time_sleep;
@@ -20,6 +21,7 @@ pub mod time_static;
 use std::collections::BTreeMap;
 
 pub use calendar::{TimeParts, Timestamp};
+pub use provider::{TimeFactory, TimeProvider};
 
 /// The run's single source of "now" (shared with `timestamp()`).
 pub use meshform_lang::{Clock, FixedClock, SystemClock};

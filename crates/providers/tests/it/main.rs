@@ -4,3 +4,4 @@ mod konnect_tables;
 mod kuma_policies;
 mod planning;
 mod schema_json;
+mod time_provider;
