@@ -33,7 +33,13 @@ fn yamlencode(a: &Args<'_, '_>) -> FnResult {
     let v = a.get(0);
     let mut out = String::new();
     write_node(v, 0, &mut out).map_err(|e| FnError::arg(0, e))?;
-    if is_plain_scalar(v) {
+    let open_ended = match v.as_str() {
+        Some(text) => {
+            text.contains('\n') && block_allowed(text) && text.ends_with("\n\n") || text == "\n"
+        }
+        None => is_plain_scalar(v),
+    };
+    if open_ended {
         out.push_str("...\n");
     }
     Ok(Value::string(out))
@@ -81,7 +87,9 @@ fn write_node(v: &Value, indent: usize, out: &mut String) -> Result<(), String> 
             if s.contains('\n') && block_allowed(s) {
                 write_literal(s, indent.max(2), out);
             } else {
-                out.push_str(&double_quoted(s));
+                let column = out.len() - out.rfind('\n').map_or(0, |i| i + 1);
+                let column = out[out.len() - column..].chars().count();
+                out.push_str(&double_quoted(s, Some((column, indent.max(2)))));
                 out.push('\n');
             }
         }
@@ -105,7 +113,7 @@ fn write_node(v: &Value, indent: usize, out: &mut String) -> Result<(), String> 
                 if i > 0 {
                     pad(out, indent);
                 }
-                out.push_str(&double_quoted(k));
+                out.push_str(&double_quoted(k, None));
                 out.push(':');
                 if is_block(item) {
                     out.push('\n');
@@ -126,13 +134,27 @@ fn write_node(v: &Value, indent: usize, out: &mut String) -> Result<(), String> 
     Ok(())
 }
 
-/// go-yaml writes a literal block only when no line has trailing spaces
-/// and every character is printable.
+/// go-yaml's printable set: ASCII text, the BMP outside surrogates and
+/// specials, but nothing beyond U+FFFF.
+fn printable(c: char) -> bool {
+    c == '\n'
+        || ('\u{20}'..='\u{7e}').contains(&c)
+        || ('\u{a0}'..='\u{d7ff}').contains(&c)
+        || (('\u{e000}'..='\u{fffd}').contains(&c) && c != '\u{feff}')
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// go-yaml writes a literal block only when no space comes right before a
+/// line break or ends the text, and every character is printable.
 fn block_allowed(s: &str) -> bool {
-    !s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t'))
-        && !s
-            .chars()
-            .any(|c| c != '\n' && (c.is_control() || c == '\u{feff}'))
+    let chars: Vec<char> = s.chars().collect();
+    let trailing_space = chars.last() == Some(&' ');
+    let space_break = chars.windows(2).any(|w| w[0] == ' ' && is_break(w[1]));
+    let special = chars.iter().any(|c| !printable(*c));
+    !(trailing_space || space_break || special)
 }
 
 fn write_literal(s: &str, indent: usize, out: &mut String) {
@@ -159,35 +181,63 @@ fn write_literal(s: &str, indent: usize, out: &mut String) {
     }
 }
 
-fn double_quoted(s: &str) -> String {
+/// A double-quoted scalar with go-yaml's escapes. With `fold` (the
+/// current column and the scalar's indentation), a space past column 80 is
+/// written as a line break, as go-yaml's emitter does for values.
+fn double_quoted(s: &str, fold: Option<(usize, usize)>) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{85}' => out.push_str("\\N"),
-            '\u{a0}' => out.push_str("\\_"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            c if c.is_control() || c == '\u{feff}' => {
-                let n = c as u32;
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02X}"));
-                } else {
-                    out.push_str(&format!("\\u{n:04X}"));
+    let mut column = fold.map_or(0, |(c, _)| c) + 1;
+    let mut spaces = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if !printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
+            let esc = match c {
+                '\0' => "\\0".to_owned(),
+                '\u{7}' => "\\a".to_owned(),
+                '\u{8}' => "\\b".to_owned(),
+                '\t' => "\\t".to_owned(),
+                '\n' => "\\n".to_owned(),
+                '\u{b}' => "\\v".to_owned(),
+                '\u{c}' => "\\f".to_owned(),
+                '\r' => "\\r".to_owned(),
+                '\u{1b}' => "\\e".to_owned(),
+                '"' => "\\\"".to_owned(),
+                '\\' => "\\\\".to_owned(),
+                '\u{85}' => "\\N".to_owned(),
+                '\u{2028}' => "\\L".to_owned(),
+                '\u{2029}' => "\\P".to_owned(),
+                c if (c as u32) <= 0xff => format!("\\x{:02X}", c as u32),
+                c if (c as u32) <= 0xffff => format!("\\u{:04X}", c as u32),
+                c => format!("\\U{:08X}", c as u32),
+            };
+            column += esc.chars().count();
+            out.push_str(&esc);
+            spaces = false;
+        } else if c == ' ' {
+            match fold {
+                Some((_, indent)) if !spaces && column > 80 && i > 0 && i + 1 < chars.len() => {
+                    out.push('\n');
+                    out.extend(std::iter::repeat_n(' ', indent));
+                    column = indent;
+                    if chars[i + 1] == ' ' {
+                        out.push('\\');
+                        column += 1;
+                    }
+                }
+                _ => {
+                    out.push(' ');
+                    column += 1;
                 }
             }
-            c => out.push(c),
+            spaces = true;
+        } else {
+            out.push(c);
+            column += 1;
+            spaces = false;
         }
+        i += 1;
     }
     out.push('"');
     out
@@ -431,6 +481,17 @@ mod tests {
             "- \"name\": \"a\"\n  \"ports\":\n  - 80\n  - 443\n"
         );
         assert_eq!(enc(Value::string("multi\nline")), "|-\n  multi\n  line\n");
+        assert_eq!(enc(Value::string("tab\there\n")), "\"tab\\there\\n\"\n");
+        assert_eq!(
+            enc(Value::string("\u{a0}\u{1F600}")),
+            "\"\u{a0}\\U0001F600\"\n"
+        );
+        let long = "word ".repeat(20);
+        let folded = enc(Value::object(BTreeMap::from([(
+            "k".to_owned(),
+            Value::string(long.trim_end()),
+        )])));
+        assert_eq!(folded.lines().count(), 2, "{folded}");
     }
 
     #[test]
