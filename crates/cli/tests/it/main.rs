@@ -2,3 +2,4 @@
 
 mod state;
 mod config;
+mod helm;

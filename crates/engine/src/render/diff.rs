@@ -5,7 +5,7 @@
 //! renders them: like object values, but members that are null on both
 //! sides are not printed and `=` aligns over the members shown.
 
-use meshform_lang::schema::{AttributeType, Block, Nesting};
+use meshform_lang::schema::{Attribute, AttributeType, Block, NestedType, Nesting};
 use meshform_lang::{Data, Type, Value};
 
 use super::text::{go_quote, Colorizer};
@@ -44,6 +44,9 @@ pub(crate) struct AttrInfo {
     pub ty: Type,
     pub sensitive: bool,
     pub nested: bool,
+    /// For a nested attribute: its members' schema, so that members the
+    /// schema declares sensitive never print.
+    pub nested_type: Option<NestedType>,
 }
 
 fn indent(n: usize) -> String {
@@ -143,6 +146,10 @@ impl<'a> BodyPrinter<'a> {
                         ty: attribute_type(a),
                         sensitive: a.sensitive,
                         nested: matches!(a.ty, AttributeType::Nested(_)),
+                        nested_type: match &a.ty {
+                            AttributeType::Nested(n) => Some(n.clone()),
+                            AttributeType::Type(_) => None,
+                        },
                     },
                 )
             })
@@ -266,11 +273,15 @@ impl<'a> BodyPrinter<'a> {
         if info.nested {
             self.omit_null_members = true;
         }
+        let (old, new) = match &info.nested_type {
+            Some(n) => (mark_nested_sensitive(old, n), mark_nested_sensitive(new, n)),
+            None => (old.clone(), new.clone()),
+        };
         if show_just_new {
-            self.write_value(new, action, ind + 2);
+            self.write_value(&new, action, ind + 2);
             self.write_forces_if(path);
         } else {
-            self.write_value_diff(old, new, ind + 2, path);
+            self.write_value_diff(&old, &new, ind + 2, path);
         }
         self.omit_null_members = saved;
         false
@@ -1007,6 +1018,51 @@ impl<'a> BodyPrinter<'a> {
             self.out
                 .push_str(&format!("# after applying this change.{unchanged}\n"));
         }
+    }
+}
+
+/// Marks the members of a nested attribute value that its schema declares
+/// sensitive, so that they print as `(sensitive)`.
+fn mark_nested_sensitive(v: &Value, nested: &NestedType) -> Value {
+    let object = |o: &Value| -> Value {
+        let Some(members) = o.as_entries() else {
+            return o.clone();
+        };
+        let marked = members
+            .iter()
+            .map(|(k, m)| {
+                let m = match nested.attributes.get(k) {
+                    Some(a) if a.sensitive => m.clone().mark_sensitive(),
+                    Some(Attribute {
+                        ty: AttributeType::Nested(inner),
+                        ..
+                    }) => mark_nested_sensitive(m, inner),
+                    _ => m.clone(),
+                };
+                (k.clone(), m)
+            })
+            .collect();
+        Value::object(marked).mark_sensitive_if(o.is_sensitive())
+    };
+    if !nested
+        .attributes
+        .values()
+        .any(Attribute::contains_sensitive)
+    {
+        return v.clone();
+    }
+    match v.data() {
+        Data::Object(_) => object(v),
+        Data::List(t, items) => Value::list(t.clone(), items.iter().map(object).collect())
+            .mark_sensitive_if(v.is_sensitive()),
+        Data::Set(t, items) => Value::set(t.clone(), items.iter().map(object).collect())
+            .mark_sensitive_if(v.is_sensitive()),
+        Data::Map(t, items) => Value::map(
+            t.clone(),
+            items.iter().map(|(k, o)| (k.clone(), object(o))).collect(),
+        )
+        .mark_sensitive_if(v.is_sensitive()),
+        _ => v.clone(),
     }
 }
 

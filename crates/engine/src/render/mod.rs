@@ -489,6 +489,7 @@ fn render_output_changes(outputs: &[&OutputChange], color: Colorizer) -> String 
                     ty: Type::Dynamic,
                     sensitive: o.sensitive,
                     nested: false,
+                    nested_type: None,
                 },
             )
         })

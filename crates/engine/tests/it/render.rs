@@ -896,3 +896,36 @@ fn plans_survive_a_round_trip_through_our_own_json() {
     }
     assert!(compared > 0);
 }
+
+#[test]
+fn nested_attribute_members_declared_sensitive_never_print() {
+    let block = serde_json::json!({"attributes": {
+        "conf": {"optional": true, "nested_type": {"nesting_mode": "single", "attributes": {
+            "user": {"type": "string", "optional": true},
+            "password": {"type": "string", "optional": true, "sensitive": true},
+        }}},
+    }});
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["create"],
+            "before": null,
+            "after": {"conf": {"user": "admin", "password": "hunter2"}},
+            "after_unknown": {},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be created
+  + resource "test_instance" "example" {
+      + conf = {
+          + password = (sensitive)
+          + user     = "admin"
+        }
+    }
+"#,
+    );
+}
+
+#[test]
+fn guide_plans_with_nested_attributes_round_trip_through_plan_json() {
+    run_json_round_trip("conformance/guide-plans", "schema.nested-attributes.json");
+}

@@ -1,0 +1,124 @@
+//! `meshform helm template` prints what `helm template` prints.
+
+use std::path::Path;
+use std::process::Command;
+
+fn meshform(args: &[&str], cache: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .args(args)
+        .env("HELM_CACHE_HOME", cache)
+        .output()
+        .unwrap()
+}
+
+fn cache_dir(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("meshform-cli-helm-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn helm_template_matches_helm_for_the_guide_values() {
+    let Some(dir) = meshform_testkit::shared_path("fixtures/helm") else {
+        return;
+    };
+    let chart = dir.join("repo/kong-mesh-2.9.3.tgz");
+    let values = dir.join("kong-mesh-zone.values.yaml");
+    let cache = cache_dir("guide");
+    let out = meshform(
+        &[
+            "helm",
+            "template",
+            chart.to_str().unwrap(),
+            "-f",
+            values.to_str().unwrap(),
+            "--name",
+            "kong-mesh",
+            "--namespace",
+            "kong-mesh-system",
+        ],
+        &cache,
+    );
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let actual =
+        meshform_helm::manifest::mask_generated_secrets(&String::from_utf8(out.stdout).unwrap());
+    let expected = std::fs::read_to_string(dir.join("kong-mesh-zone.rendered.yaml")).unwrap();
+    assert!(
+        actual == expected,
+        "output differs from {}",
+        dir.join("kong-mesh-zone.rendered.yaml").display()
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
+fn helm_template_with_set_and_crds() {
+    let Some(dir) = meshform_testkit::shared_path("fixtures/helm") else {
+        return;
+    };
+    let chart = dir.join("repo/kuma-2.9.3.tgz");
+    let cache = cache_dir("set");
+    let out = meshform(
+        &[
+            "helm",
+            "template",
+            "kuma",
+            chart.to_str().unwrap(),
+            "--namespace",
+            "kuma-system",
+            "--set",
+            "controlPlane.mode=zone,controlPlane.zone=z1",
+            "--include-crds",
+        ],
+        &cache,
+    );
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("---\n# Source: kuma/crds/"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert!(text.contains("- name: KUMA_MULTIZONE_ZONE_NAME\n              value: \"z1\""));
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
+fn helm_template_reports_a_failing_template_with_its_location() {
+    let Some(dir) = meshform_testkit::shared_path("fixtures/helm") else {
+        return;
+    };
+    let chart = dir.join("repo/kuma-2.9.3.tgz");
+    let cache = cache_dir("fail");
+    let out = meshform(
+        &[
+            "helm",
+            "template",
+            chart.to_str().unwrap(),
+            "--set",
+            "controlPlane.mode=global,controlPlane.zone=z1",
+        ],
+        &cache,
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("kuma/templates/cp-deployment.yaml:")
+            && stderr.contains("Can't specify a controlPlane.zone"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn helm_template_without_a_chart_explains_repo() {
+    let cache = cache_dir("missing");
+    let out = meshform(&["helm", "template", "no-such-chart-dir"], &cache);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--repo"));
+}
