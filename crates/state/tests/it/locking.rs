@@ -161,3 +161,18 @@ fn a_second_store_of_the_same_process_can_join_the_lock() {
         Err(StateError::LockNotFound { .. })
     ));
 }
+
+#[test]
+fn a_store_can_move_to_another_thread() {
+    fn assert_send<T: Send>(_: &T) {}
+    let t = TempState::new();
+    let store = t.open("apply");
+    assert_send(&store);
+    let handle = std::thread::spawn(move || {
+        let mut store = store;
+        store
+            .put_object(thing("fake_thing.moved", "{}"))
+            .map(|o| o.serial())
+    });
+    assert_eq!(handle.join().unwrap().unwrap(), 1);
+}
