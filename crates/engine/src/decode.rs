@@ -238,7 +238,21 @@ impl Decoder<'_> {
             }
         };
         match convert(&value, &want) {
-            Ok(v) => strip_optional_markers(v),
+            Ok(v) => {
+                let v = strip_optional_markers(v);
+                let mut names = Vec::new();
+                unconfigurable_members(&attr.name, schema, &v, &mut names);
+                for name in names {
+                    self.error(
+                        "Value for unconfigurable attribute",
+                        format!(
+                            "Can't configure a value for \"{name}\": its value will be decided automatically based on the result of applying this configuration."
+                        ),
+                        &attr.expr.range(),
+                    );
+                }
+                v
+            }
             Err(e) => {
                 self.error(
                     "Incorrect attribute value type",
@@ -813,6 +827,34 @@ impl Decoder<'_> {
     }
 }
 
+/// The names of computed-only attributes that `value` sets (non-null),
+/// `schema` itself or members of its nested attribute objects.
+fn unconfigurable_members(name: &str, schema: &Attribute, value: &Value, out: &mut Vec<String>) {
+    if value.is_null() {
+        return;
+    }
+    if schema.computed && !schema.optional && !schema.required {
+        out.push(name.to_owned());
+        return;
+    }
+    let AttributeType::Nested(nt) = &schema.ty else {
+        return;
+    };
+    let objects: Vec<&Value> = match (nt.nesting, value.data()) {
+        (Nesting::Single | Nesting::Group, Data::Object(_)) => vec![value],
+        (_, Data::List(_, xs) | Data::Set(_, xs) | Data::Tuple(xs)) => xs.iter().collect(),
+        (Nesting::Map, Data::Map(_, xs)) => xs.values().collect(),
+        _ => Vec::new(),
+    };
+    for object in objects {
+        for (member, member_schema) in &nt.attributes {
+            if let Some(v) = object.get_attr(member) {
+                unconfigurable_members(member, member_schema, v, out);
+            }
+        }
+    }
+}
+
 fn dynamic_arguments(with_labels: bool) -> &'static [&'static str] {
     if with_labels {
         &["for_each", "iterator", "labels"]
@@ -1183,6 +1225,17 @@ mod tests {
             ]
         );
         assert_eq!(v.get_attr("name"), Some(&Value::null(Type::String)));
+    }
+
+    #[test]
+    fn computed_only_attributes_cannot_be_set() {
+        let (_, diags) = decode("name = \"n\"\nid = \"x\"");
+        assert_eq!(
+            messages(&diags),
+            ["3: Value for unconfigurable attribute: Can't configure a value for \"id\": its value will be decided automatically based on the result of applying this configuration."]
+        );
+        let (_, diags) = decode("name = \"n\"\nid = null");
+        assert!(diags.is_empty(), "{diags:?}");
     }
 
     #[test]
