@@ -285,6 +285,8 @@ impl Chart {
             sub.resolve_at(top, &sub_path)?;
         }
         self.dependencies = out;
+        // Helm drops disabled dependencies from the metadata too.
+        self.metadata.dependencies.retain(|d| d.enabled);
         Ok(())
     }
 }

@@ -259,6 +259,7 @@ pub fn sort_manifests(
                         .get("helm.sh/hook-weight")
                         .and_then(|w| w.trim().parse().ok())
                         .unwrap_or(0);
+                    // Without a policy Helm applies `before-hook-creation`.
                     let delete_policies = head
                         .annotations
                         .get("helm.sh/hook-delete-policy")
@@ -268,7 +269,7 @@ pub fn sort_manifests(
                                 .filter(|x| !x.is_empty())
                                 .collect()
                         })
-                        .unwrap_or_default();
+                        .unwrap_or_else(|| vec!["before-hook-creation".to_string()]);
                     hooks.push(Hook {
                         name: head.name.clone(),
                         kind: head.kind.clone(),

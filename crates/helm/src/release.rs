@@ -162,6 +162,70 @@ pub fn build_release(
     }
 }
 
+/// The record of an upgrade of `previous`: the next revision, the first
+/// deployment time kept, everything else from `rendered`.
+pub fn build_upgrade(
+    previous: &Release,
+    rendered: &Rendered,
+    status: Status,
+    description: &str,
+    now: &str,
+) -> Release {
+    let mut next = build_release(
+        &previous.name,
+        &previous.namespace,
+        previous.version + 1,
+        rendered,
+        status,
+        description,
+        now,
+    );
+    next.info.first_deployed = previous.info.first_deployed.clone();
+    next
+}
+
+/// `previous` once a newer revision is deployed.
+pub fn supersede(previous: &Release) -> Release {
+    let mut r = previous.clone();
+    r.info.status = Status::Superseded;
+    r
+}
+
+/// The record as an uninstall leaves it (when history is kept).
+pub fn mark_uninstalled(release: &Release, now: &str) -> Release {
+    let mut r = release.clone();
+    r.info.status = Status::Uninstalled;
+    r.info.deleted = now.to_string();
+    r.info.description = "Uninstallation complete".into();
+    r
+}
+
+/// Which revisions to delete so that at most `max_history` remain (0 keeps
+/// all), oldest first and never the last deployed one, as Helm's storage
+/// does after an upgrade. `records` are (revision, status).
+pub fn prune_history(records: &[(i64, Status)], max_history: usize) -> Vec<i64> {
+    if max_history == 0 || records.len() <= max_history {
+        return Vec::new();
+    }
+    let mut sorted: Vec<(i64, Status)> = records.to_vec();
+    sorted.sort_by_key(|(v, _)| *v);
+    let last_deployed = sorted
+        .iter()
+        .rev()
+        .find(|(_, s)| *s == Status::Deployed)
+        .map(|(v, _)| *v);
+    let mut delete = Vec::new();
+    for (v, _) in &sorted {
+        if sorted.len() - delete.len() == max_history {
+            break;
+        }
+        if Some(*v) != last_deployed {
+            delete.push(*v);
+        }
+    }
+    delete
+}
+
 /// The stored form of the top chart: metadata (with dependencies marked
 /// enabled), templates, its values coalesced with its subcharts' defaults,
 /// schema and files.
@@ -554,6 +618,31 @@ mod tests {
             .encode(serde_json::to_vec(&sample()).unwrap());
         assert_eq!(decode_release(&plain).unwrap(), sample());
         assert!(decode_release("%%%").is_err());
+    }
+
+    #[test]
+    fn upgrades_supersede_and_history_is_pruned() {
+        let old = sample();
+        assert_eq!(supersede(&old).info.status, Status::Superseded);
+        let gone = mark_uninstalled(&old, "2025-02-01T00:00:00Z");
+        assert_eq!(
+            (gone.info.status, gone.info.deleted.as_str()),
+            (Status::Uninstalled, "2025-02-01T00:00:00Z")
+        );
+        let records = [
+            (1, Status::Superseded),
+            (2, Status::Superseded),
+            (3, Status::Deployed),
+            (4, Status::Failed),
+        ];
+        assert_eq!(prune_history(&records, 2), vec![1, 2]);
+        assert_eq!(prune_history(&records, 0), Vec::<i64>::new());
+        let records = [
+            (1, Status::Deployed),
+            (2, Status::Failed),
+            (3, Status::Failed),
+        ];
+        assert_eq!(prune_history(&records, 1), vec![2, 3]);
     }
 
     #[test]

@@ -87,3 +87,98 @@ fn kong_mesh_release_record_matches_helm() {
     assert_eq!(decoded.name, "kong-mesh");
     assert_eq!(decoded.info.status, Status::Deployed);
 }
+
+/// Our own chart's release record against the one real Helm wrote for it:
+/// hooks (events, weights, default delete policy), notes, files, schema,
+/// stored values with nulls, metadata without disabled dependencies, and
+/// the upgrade that follows.
+#[test]
+fn functions_chart_release_record_matches_helm() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/helm");
+    let chart = Chart::load_path(&root.join("functions")).unwrap();
+    let options = RenderOptions {
+        release: Some(ReleaseContext::install("fx", "fx-ns")),
+        ..Default::default()
+    };
+    let rendered = render_release(chart, &meshform_helm::Values::new(), &options, false).unwrap();
+    let release = build_release(
+        "fx",
+        "fx-ns",
+        1,
+        &rendered,
+        Status::Deployed,
+        "Install complete",
+        "2026-11-26T06:15:19Z",
+    );
+    let ours = serde_json::to_value(&release).unwrap();
+    let helm: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("functions.release.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(ours["info"]["notes"], helm["info"]["notes"]);
+    assert_eq!(ours["chart"]["metadata"], helm["chart"]["metadata"]);
+    assert_eq!(ours["chart"]["values"], helm["chart"]["values"]);
+    assert_eq!(ours["chart"]["schema"], helm["chart"]["schema"]);
+    let files = |v: &Value, key: &str| -> Vec<(Value, Value)> {
+        v["chart"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["name"].clone(), f["data"].clone()))
+            .collect()
+    };
+    assert_eq!(files(&ours, "files"), files(&helm, "files"));
+    assert_eq!(files(&ours, "templates"), files(&helm, "templates"));
+    let hooks = |v: &Value| -> Vec<Value> {
+        v["hooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                serde_json::json!([
+                    h["name"],
+                    h["kind"],
+                    h["path"],
+                    h["events"],
+                    h["weight"],
+                    h["delete_policies"],
+                    mask_random(h["manifest"].as_str().unwrap())
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(hooks(&ours), hooks(&helm));
+    assert_eq!(
+        mask_random(ours["manifest"].as_str().unwrap()),
+        mask_random(helm["manifest"].as_str().unwrap())
+    );
+
+    let upgraded = meshform_helm::release::build_upgrade(
+        &release,
+        &rendered,
+        Status::Deployed,
+        "Upgrade complete",
+        "2026-11-27T00:00:00Z",
+    );
+    assert_eq!(upgraded.version, 2);
+    assert_eq!(upgraded.info.first_deployed, "2026-11-26T06:15:19Z");
+    assert_eq!(upgraded.info.last_deployed, "2026-11-27T00:00:00Z");
+    let plan = meshform_helm::release::install_plan(&rendered, "fx", "fx-ns", true).unwrap();
+    assert!(plan.crds.is_empty(), "CRDs are not applied on upgrade");
+    assert_eq!(plan.post_hooks.len(), 1);
+    assert!(plan.pre_hooks.is_empty());
+    let plan = meshform_helm::release::install_plan(&rendered, "fx", "fx-ns", false).unwrap();
+    assert_eq!(plan.crds.len(), 1);
+    assert_eq!(plan.pre_hooks[0].0.name, "fx-pre");
+    let kinds: Vec<&str> = plan
+        .objects
+        .iter()
+        .map(|o| o.object["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"Secret"));
+    assert_eq!(kinds.last(), Some(&"Deployment"));
+    assert!(plan
+        .objects
+        .iter()
+        .all(|o| meshform_helm::release::owned_by(&o.object, "fx", "fx-ns")));
+}
