@@ -394,10 +394,29 @@ fn mark(value: Value, sensitive: Option<&Json>, block: Option<&Block>) -> Value 
 // ---------------------------------------------------------------------------
 // Writing
 
+/// The parts of `show -json` that are not in a [`Plan`]: the prior state
+/// (as `show -json` of a state prints its `values`-bearing document) and
+/// the configuration. Each is written as given.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JsonExtras {
+    pub prior_state: Option<Json>,
+    pub configuration: Option<Json>,
+}
+
 /// The plan as `terraform show -json` prints it. `terraform_version` names
-/// the writer. `prior_state` and `configuration` are not part of a
-/// [`Plan`] and are left out.
+/// the writer. Without [`JsonExtras`], `prior_state` and `configuration`
+/// are left out (see [`plan_to_json_with`]).
 pub fn plan_to_json(plan: &Plan, schemas: &Schemas, terraform_version: &str) -> Json {
+    plan_to_json_with(plan, schemas, terraform_version, &JsonExtras::default())
+}
+
+/// [`plan_to_json`] with the prior state and configuration documents.
+pub fn plan_to_json_with(
+    plan: &Plan,
+    schemas: &Schemas,
+    terraform_version: &str,
+    extras: &JsonExtras,
+) -> Json {
     let mut doc = Map::new();
     doc.insert("format_version".into(), json!(FORMAT_VERSION));
     doc.insert("terraform_version".into(), json!(terraform_version));
@@ -432,6 +451,12 @@ pub fn plan_to_json(plan: &Plan, schemas: &Schemas, terraform_version: &str) -> 
             .map(|(name, oc)| (name.clone(), output_change_json(oc)))
             .collect();
         doc.insert("output_changes".into(), Json::Object(outputs));
+    }
+    if let Some(state) = &extras.prior_state {
+        doc.insert("prior_state".into(), state.clone());
+    }
+    if let Some(config) = &extras.configuration {
+        doc.insert("configuration".into(), config.clone());
     }
     if plan.errored {
         doc.insert("errored".into(), json!(true));
@@ -547,9 +572,9 @@ fn object_sensitivity(v: &Value, block: Option<&Block>) -> Json {
     sensitive_as_bool(v, block)
 }
 
-fn address_fields(out: &mut Map<String, Json>, rc: &ResourceInstanceChange) {
+fn address_fields(out: &mut Map<String, Json>, rc: &ResourceInstanceChange, with_module: bool) {
     out.insert("address".into(), json!(rc.addr.to_string()));
-    if !rc.addr.module.is_root() {
+    if with_module && !rc.addr.module.is_root() {
         out.insert("module_address".into(), json!(rc.addr.module.to_string()));
     }
     out.insert(
@@ -576,7 +601,7 @@ fn address_fields(out: &mut Map<String, Json>, rc: &ResourceInstanceChange) {
 fn resource_change_json(rc: &ResourceInstanceChange, schemas: &Schemas, drift: bool) -> Json {
     let block = lookup_schema(schemas, rc);
     let mut out = Map::new();
-    address_fields(&mut out, rc);
+    address_fields(&mut out, rc, true);
     if let Some(d) = &rc.deposed {
         out.insert("deposed".into(), json!(d));
     }
@@ -661,10 +686,8 @@ fn planned_values(plan: &Plan, schemas: &Schemas) -> Json {
         if rc.action == Action::Delete || rc.deposed.is_some() {
             continue;
         }
-        let block = lookup_schema(schemas, rc);
         let mut r = Map::new();
-        address_fields(&mut r, rc);
-        r.remove("module_address");
+        address_fields(&mut r, rc, false);
         let version = schemas
             .provider(&rc.provider)
             .and_then(|p| match rc.mode() {
@@ -673,10 +696,16 @@ fn planned_values(plan: &Plan, schemas: &Schemas) -> Json {
             })
             .map_or(0, |s| s.version);
         r.insert("schema_version".into(), json!(version));
-        r.insert("values".into(), known_json(&rc.after));
+        // An empty attribute map is left out, as Terraform's omitempty does.
+        let values = omit_unknowns(&rc.after)
+            .filter(|j| !j.is_null() && j.as_object().is_none_or(|m| !m.is_empty()));
+        if let Some(values) = values {
+            r.insert("values".into(), values);
+        }
+        // Only value marks: Terraform leaves schema sensitivity out here.
         r.insert(
             "sensitive_values".into(),
-            sensitive_as_bool(&rc.after, block),
+            sensitive_as_bool(&rc.after, None),
         );
         modules
             .entry(rc.addr.module.to_string())
@@ -689,7 +718,12 @@ fn planned_values(plan: &Plan, schemas: &Schemas) -> Json {
     }
     let children: Vec<Json> = modules
         .into_iter()
-        .map(|(address, resources)| json!({ "resources": resources, "address": address }))
+        .map(|(address, resources)| {
+            let mut m = Map::new();
+            m.insert("resources".into(), Json::Array(resources));
+            m.insert("address".into(), json!(address));
+            Json::Object(m)
+        })
         .collect();
     if !children.is_empty() {
         root.insert("child_modules".into(), Json::Array(children));

@@ -384,6 +384,7 @@ fn comparable_changes(doc: &serde_json::Value) -> serde_json::Value {
         "resource_changes": rcs,
         "output_changes": doc.get("output_changes"),
         "resource_drift": doc.get("resource_drift"),
+        "planned_values": doc.get("planned_values"),
     })
 }
 
