@@ -1126,10 +1126,116 @@ pub fn apply_use_state_for_unknown(
     if prior.is_null() || planned.is_null() {
         return planned.clone();
     }
-    keep_object(Nested::Block(block), prior, planned, config)
+    let rule = |keep: bool, sv: &Value, pv: &Value, cv: &Value| -> Option<Value> {
+        (keep && !pv.is_known() && cv.is_known()).then(|| sv.clone())
+    };
+    rewrite_object(
+        Nested::Block(block),
+        prior,
+        planned,
+        config,
+        &|a, sv, pv, cv| rule(a.plan.use_state_for_unknown, sv, pv, cv),
+        &|nt, sv, pv, cv| rule(nt.object_plan.use_state_for_unknown, sv, pv, cv),
+    )
 }
 
-fn keep_object(schema: Nested<'_>, prior: &Value, planned: &Value, config: &Value) -> Value {
+/// Plans the schema's default for every attribute the configuration
+/// leaves null (the plugin framework's `Default`, SDKv2's `Default:`),
+/// at any depth. Run it on the proposed value, before
+/// [`mark_computed_nulls_unknown`].
+pub fn apply_defaults(block: &Block, planned: &Value, config: &Value) -> Value {
+    let null_v = null();
+    rewrite_object(
+        Nested::Block(block),
+        &null_v,
+        planned,
+        config,
+        &|a, _, _, cv| {
+            let default = a.plan.default.as_ref()?;
+            if !cv.is_null() {
+                return None;
+            }
+            Value::from_json(default, &attr_type(a)).ok()
+        },
+        &|_, _, _, _| None,
+    )
+}
+
+/// Keeps the prior value where the planned one means the same thing: JSON
+/// text that is JSON-equal (`semantic_json`), or a null configuration
+/// against an empty or all-null prior value (`null_equals_empty`), as the
+/// providers' custom types do with semantic equality.
+pub fn apply_semantic_equality(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+) -> Value {
+    if prior.is_null() || planned.is_null() {
+        return planned.clone();
+    }
+    rewrite_object(
+        Nested::Block(block),
+        prior,
+        planned,
+        config,
+        &|a, sv, pv, cv| {
+            if a.plan.semantic_json && json_text_equal(sv, pv) {
+                return Some(sv.clone());
+            }
+            if a.plan.null_equals_empty && cv.is_null() && is_empty_or_all_null(sv) {
+                return Some(sv.clone());
+            }
+            None
+        },
+        &|_, _, _, _| None,
+    )
+}
+
+fn json_text_equal(a: &Value, b: &Value) -> bool {
+    let (Some(x), Some(y)) = (a.as_str(), b.as_str()) else {
+        return false;
+    };
+    if x == y {
+        return true;
+    }
+    match (
+        serde_json::from_str::<serde_json::Value>(x),
+        serde_json::from_str::<serde_json::Value>(y),
+    ) {
+        (Ok(p), Ok(q)) => p == q,
+        _ => false,
+    }
+}
+
+fn is_empty_or_all_null(v: &Value) -> bool {
+    match v.data() {
+        Data::Null(_) => true,
+        Data::List(_, xs) | Data::Set(_, xs) | Data::Tuple(xs) => xs.is_empty(),
+        Data::Map(_, xs) => xs.is_empty(),
+        Data::Object(xs) => xs.values().all(is_empty_or_all_null),
+        _ => false,
+    }
+}
+
+/// A rewrite of one attribute: (schema, prior, planned, config) to a
+/// replacement planned value, or `None` to keep it (and descend into it).
+type AttributeRule<'r> = &'r dyn Fn(&Attribute, &Value, &Value, &Value) -> Option<Value>;
+/// A rewrite of one whole object of a nested attribute type.
+type ObjectRule<'r> = &'r dyn Fn(&NestedType, &Value, &Value, &Value) -> Option<Value>;
+
+/// Applies `attr_rule` to every attribute of a planned object, descending
+/// through nested attribute types and blocks (elements paired with prior
+/// and configuration elements by index or key; set elements have no such
+/// pairing and are left as they are).
+fn rewrite_object(
+    schema: Nested<'_>,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+    attr_rule: AttributeRule<'_>,
+    object_rule: ObjectRule<'_>,
+) -> Value {
     let Some(entries) = planned.as_entries() else {
         return planned.clone();
     };
@@ -1140,16 +1246,19 @@ fn keep_object(schema: Nested<'_>, prior: &Value, planned: &Value, config: &Valu
         };
         let cv = get(config, name, || attr_type(a));
         let sv = get(prior, name, || attr_type(a));
-        let new_v = if !pv.is_known() {
-            if a.plan.use_state_for_unknown && cv.is_known() {
-                sv
-            } else {
-                pv.clone()
-            }
-        } else if let AttributeType::Nested(nt) = &a.ty {
-            keep_collection(nt, &sv, pv, &cv)
-        } else {
-            pv.clone()
+        let new_v = match attr_rule(a, &sv, pv, &cv) {
+            Some(v) => v,
+            None => match &a.ty {
+                AttributeType::Nested(nt) => {
+                    let inner = Nested::Object(&nt.attributes);
+                    rewrite_elements(nt.nesting, &sv, pv, &cv, &|s, p, c| {
+                        object_rule(nt, s, p, c).unwrap_or_else(|| {
+                            rewrite_object(inner, s, p, c, attr_rule, object_rule)
+                        })
+                    })
+                }
+                AttributeType::Type(_) => pv.clone(),
+            },
         };
         out.insert(name.clone(), new_v);
     }
@@ -1160,106 +1269,84 @@ fn keep_object(schema: Nested<'_>, prior: &Value, planned: &Value, config: &Valu
             };
             let cv = get(config, name, || block_type_of(nb));
             let sv = get(prior, name, || block_type_of(nb));
-            let new_v = match (nb.nesting, pv.data()) {
-                (Nesting::Single | Nesting::Group, _) => {
-                    keep_object(Nested::Block(&nb.block), &sv, pv, &cv)
-                }
-                (Nesting::List, Data::List(t, xs)) => {
-                    let ps = sv.as_elements().unwrap_or(&[]);
-                    let cs = cv.as_elements().unwrap_or(&[]);
-                    Value::list(
-                        t.clone(),
-                        xs.iter()
-                            .enumerate()
-                            .map(|(i, x)| {
-                                keep_object(
-                                    Nested::Block(&nb.block),
-                                    ps.get(i).unwrap_or(&null()),
-                                    x,
-                                    cs.get(i).unwrap_or(&null()),
-                                )
-                            })
-                            .collect(),
-                    )
-                }
-                (Nesting::Map, Data::Map(t, xs)) => {
-                    let empty = BTreeMap::new();
-                    let ps = sv.as_entries().unwrap_or(&empty);
-                    let cs = cv.as_entries().unwrap_or(&empty);
-                    Value::map(
-                        t.clone(),
-                        xs.iter()
-                            .map(|(k, x)| {
-                                let v = keep_object(
-                                    Nested::Block(&nb.block),
-                                    ps.get(k).unwrap_or(&null()),
-                                    x,
-                                    cs.get(k).unwrap_or(&null()),
-                                );
-                                (k.clone(), v)
-                            })
-                            .collect(),
-                    )
-                }
-                _ => pv.clone(),
-            };
+            let inner = Nested::Block(&nb.block);
+            let new_v = rewrite_elements(nb.nesting, &sv, pv, &cv, &|s, p, c| {
+                rewrite_object(inner, s, p, c, attr_rule, object_rule)
+            });
             out.insert(name.clone(), new_v);
         }
     }
     Value::object(out).mark_sensitive_if(planned.is_sensitive())
 }
 
-fn keep_collection(nt: &NestedType, prior: &Value, planned: &Value, config: &Value) -> Value {
-    let schema = Nested::Object(&nt.attributes);
-    let keep_whole = nt.object_plan.use_state_for_unknown;
-    let element = |p: &Value, x: &Value, c: &Value| -> Value {
-        if !x.is_known() {
-            if keep_whole && c.is_known() {
-                return p.clone();
-            }
-            return x.clone();
-        }
-        keep_object(schema, p, x, c)
-    };
-    match (nt.nesting, planned.data()) {
-        (Nesting::Single | Nesting::Group, _) => element(prior, planned, config),
+/// Applies `f` (prior, planned, config) to each object of a nested value.
+fn rewrite_elements(
+    nesting: Nesting,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+    f: &dyn Fn(&Value, &Value, &Value) -> Value,
+) -> Value {
+    let null_v = null();
+    let sensitive = planned.is_sensitive();
+    let out = match (nesting, planned.data()) {
+        (Nesting::Single | Nesting::Group, _) => return f(prior, planned, config),
+        (_, Data::Null(_) | Data::Unknown(_)) => return planned.clone(),
         (Nesting::List, Data::List(t, xs)) => {
             let ps = prior.as_elements().unwrap_or(&[]);
             let cs = config.as_elements().unwrap_or(&[]);
-            Value::list(
-                t.clone(),
-                xs.iter()
-                    .enumerate()
-                    .map(|(i, x)| {
-                        element(
-                            ps.get(i).unwrap_or(&null()),
-                            x,
-                            cs.get(i).unwrap_or(&null()),
-                        )
-                    })
-                    .collect(),
-            )
+            let items = xs
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    f(
+                        ps.get(i).unwrap_or(&null_v),
+                        x,
+                        cs.get(i).unwrap_or(&null_v),
+                    )
+                })
+                .collect();
+            Value::list(t.clone(), items)
         }
-        (Nesting::Map, Data::Map(t, xs)) => {
+        (Nesting::List, Data::Tuple(xs)) => {
+            let ps = prior.as_elements().unwrap_or(&[]);
+            let cs = config.as_elements().unwrap_or(&[]);
+            let items = xs
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    f(
+                        ps.get(i).unwrap_or(&null_v),
+                        x,
+                        cs.get(i).unwrap_or(&null_v),
+                    )
+                })
+                .collect();
+            Value::tuple(items)
+        }
+        (Nesting::Map, Data::Map(_, xs) | Data::Object(xs)) => {
             let empty = BTreeMap::new();
             let ps = prior.as_entries().unwrap_or(&empty);
             let cs = config.as_entries().unwrap_or(&empty);
-            Value::map(
-                t.clone(),
-                xs.iter()
-                    .map(|(k, x)| {
-                        let v = element(
-                            ps.get(k).unwrap_or(&null()),
-                            x,
-                            cs.get(k).unwrap_or(&null()),
-                        );
-                        (k.clone(), v)
-                    })
-                    .collect(),
-            )
+            let items: BTreeMap<String, Value> = xs
+                .iter()
+                .map(|(k, x)| {
+                    let v = f(
+                        ps.get(k).unwrap_or(&null_v),
+                        x,
+                        cs.get(k).unwrap_or(&null_v),
+                    );
+                    (k.clone(), v)
+                })
+                .collect();
+            match planned.data() {
+                Data::Map(t, _) => Value::map(t.clone(), items),
+                _ => Value::object(items),
+            }
         }
-        _ => planned.clone(),
-    }
+        _ => return planned.clone(),
+    };
+    out.mark_sensitive_if(sensitive)
 }
 
 /// The attribute paths whose planned change forces replacement, from the
@@ -1647,6 +1734,40 @@ mod tests {
         assert_eq!(kept.get_attr("zone"), Some(&Value::unknown(Type::String)));
         let created = apply_use_state_for_unknown(&schema(), &Value::null(ty()), &planned, &config);
         assert_eq!(created, planned);
+    }
+
+    #[test]
+    fn defaults_fill_what_the_configuration_leaves_null() {
+        let mut block = schema();
+        if let Some(a) = block.attributes.get_mut("note") {
+            a.plan.default = Some(json!("n/a"));
+        }
+        let config = val(json!({"name": "a"}));
+        let planned = apply_defaults(&block, &config, &config);
+        assert_eq!(planned.get_attr("note"), Some(&Value::string("n/a")));
+        let config = val(json!({"name": "a", "note": "mine"}));
+        let planned = apply_defaults(&block, &config, &config);
+        assert_eq!(planned.get_attr("note"), Some(&Value::string("mine")));
+    }
+
+    #[test]
+    fn semantically_equal_values_keep_the_prior_text() {
+        let mut block = schema();
+        if let Some(a) = block.attributes.get_mut("note") {
+            a.plan.semantic_json = true;
+        }
+        if let Some(a) = block.attributes.get_mut("mtls") {
+            a.plan.null_equals_empty = true;
+        }
+        let prior = val(json!({"name": "a", "note": "{\"a\": 1, \"b\": [2]}",
+                               "mtls": {"mode": null, "issued": null, "backends": null}}));
+        let config = val(json!({"name": "a", "note": "{\"b\":[2],\"a\":1}"}));
+        let kept = apply_semantic_equality(&block, &prior, &config, &config);
+        assert_eq!(kept.get_attr("note"), prior.get_attr("note"));
+        assert_eq!(kept.get_attr("mtls"), prior.get_attr("mtls"));
+        let config = val(json!({"name": "a", "note": "{\"a\": 2}"}));
+        let changed = apply_semantic_equality(&block, &prior, &config, &config);
+        assert_eq!(changed.get_attr("note"), config.get_attr("note"));
     }
 
     #[test]
