@@ -15,11 +15,16 @@ struct Server {
     requests: Arc<Mutex<Vec<String>>>,
 }
 
-fn serve(files: Vec<(String, Vec<u8>)>) -> Server {
+/// An answer: status, extra headers, body.
+type Reply = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// Serves answers computed from (base URL, path, Authorization header).
+fn serve_with(handler: impl Fn(&str, &str, &str) -> Reply + Send + 'static) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
     let seen = requests.clone();
+    let base = url.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -28,28 +33,42 @@ fn serve(files: Vec<(String, Vec<u8>)>) -> Server {
             if reader.read_line(&mut line).is_err() {
                 continue;
             }
+            let mut auth = String::new();
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
                     break;
                 }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("authorization: ") {
+                    auth = h[h.len() - v.len()..].trim().to_string();
+                }
             }
             let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
             seen.lock().unwrap().push(path.clone());
-            let found = files.iter().find(|(p, _)| *p == path);
-            let (status, body): (&str, &[u8]) = match found {
-                Some((_, b)) => ("200 OK", b),
-                None => ("404 Not Found", b"not found"),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            let (status, headers, body) = handler(&base, &path, &auth);
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
                 body.len()
             );
+            for (k, v) in headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
             let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body);
+            let _ = stream.write_all(&body);
         }
     });
     Server { url, requests }
+}
+
+fn serve(files: Vec<(String, Vec<u8>)>) -> Server {
+    serve_with(
+        move |_, path, _| match files.iter().find(|(p, _)| p == path) {
+            Some((_, b)) => (200, Vec::new(), b.clone()),
+            None => (404, Vec::new(), b"not found".to_vec()),
+        },
+    )
 }
 
 fn repo_files(dir: &std::path::Path, index: Option<String>) -> Vec<(String, Vec<u8>)> {
@@ -143,4 +162,108 @@ fn refuses_an_archive_with_the_wrong_digest() {
     }
     assert!(!cache.join("repository/kuma-2.9.3.tgz").exists());
     let _ = std::fs::remove_dir_all(&cache);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A registry that wants an anonymous bearer token, as public registries do.
+fn oci_registry(archive: Vec<u8>, served_digest: String) -> Server {
+    let layer_digest = format!("sha256:{}", sha256_hex(&archive));
+    serve_with(move |base, path, auth| {
+        if path.starts_with("/token") {
+            return (200, Vec::new(), br#"{"token":"t0k"}"#.to_vec());
+        }
+        if auth != "Bearer t0k" {
+            let challenge = format!("Bearer realm=\"{base}/token\",service=\"registry\",scope=\"repository:charts/kuma:pull\"");
+            return (
+                401,
+                vec![("WWW-Authenticate".into(), challenge)],
+                Vec::new(),
+            );
+        }
+        match path {
+            "/v2/charts/kuma/tags/list" => (
+                200,
+                Vec::new(),
+                br#"{"name":"charts/kuma","tags":["2.9.2","2.9.3","3.0.0-rc.1"]}"#.to_vec(),
+            ),
+            "/v2/charts/kuma/manifests/2.9.3" => {
+                let manifest = serde_json::json!({
+                    "schemaVersion": 2,
+                    "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": "sha256:00", "size": 2},
+                    "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": served_digest, "size": archive.len()}],
+                });
+                (200, Vec::new(), manifest.to_string().into_bytes())
+            }
+            p if p == format!("/v2/charts/kuma/blobs/{layer_digest}")
+                || p.starts_with("/v2/charts/kuma/blobs/") =>
+            {
+                (200, Vec::new(), archive.clone())
+            }
+            _ => (404, Vec::new(), Vec::new()),
+        }
+    })
+}
+
+#[test]
+fn fetches_charts_from_an_oci_registry() {
+    use meshform_helm::source::OciRegistry;
+    let Some(dir) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let archive = std::fs::read(dir.join("kuma-2.9.3.tgz")).unwrap();
+    let digest = format!("sha256:{}", sha256_hex(&archive));
+    let server = oci_registry(archive, digest);
+    let host = server.url.trim_start_matches("http://").to_string();
+    let registry = OciRegistry::new().unwrap();
+    let by_constraint = ChartRef {
+        chart: format!("oci://{host}/charts/kuma"),
+        repository: None,
+        version: Some("~2.9".into()),
+    };
+    let chart = registry.fetch(&by_constraint).unwrap();
+    assert_eq!(
+        (
+            chart.metadata.name.as_str(),
+            chart.metadata.version.as_str()
+        ),
+        ("kuma", "2.9.3")
+    );
+    let by_repository = ChartRef {
+        chart: "kuma".into(),
+        repository: Some(format!("oci://{host}/charts")),
+        version: Some("2.9.3".into()),
+    };
+    assert_eq!(
+        registry.fetch(&by_repository).unwrap().metadata.version,
+        "2.9.3"
+    );
+    assert!(server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|p| p.starts_with("/token")));
+}
+
+#[test]
+fn refuses_an_oci_blob_with_the_wrong_digest() {
+    use meshform_helm::source::OciRegistry;
+    let Some(dir) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let archive = std::fs::read(dir.join("kuma-2.9.3.tgz")).unwrap();
+    let server = oci_registry(archive, format!("sha256:{}", "1".repeat(64)));
+    let host = server.url.trim_start_matches("http://").to_string();
+    let err = OciRegistry::new()
+        .unwrap()
+        .fetch_archive(&format!("oci://{host}/charts/kuma:2.9.3"), None)
+        .unwrap_err();
+    assert!(matches!(err, HelmError::DigestMismatch { .. }), "{err}");
 }
