@@ -50,10 +50,21 @@ pub struct Instance {
 pub fn all_steps() -> Option<Vec<Step>> {
     let plans = meshform_testkit::shared_path("conformance/plans")?;
     let guide = meshform_testkit::shared_path("conformance/guide-plans")?;
+    Some(steps_of(&[(plans, "schema.json"), (guide, "schema.json")]))
+}
+
+/// The guide's steps with the Konnect providers' real protocol-6 schema
+/// (nested attribute types instead of object types).
+pub fn guide_steps_with_nested_attributes() -> Option<Vec<Step>> {
+    let guide = meshform_testkit::shared_path("conformance/guide-plans")?;
+    Some(steps_of(&[(guide, "schema.nested-attributes.json")]))
+}
+
+fn steps_of(roots: &[(PathBuf, &str)]) -> Vec<Step> {
     let mut out = Vec::new();
-    for root in [plans, guide] {
-        let schemas = read_schemas(&root.join("schema.json"));
-        let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&root)
+    for (root, schema_file) in roots {
+        let schemas = read_schemas(&root.join(schema_file));
+        let mut scenarios: Vec<PathBuf> = std::fs::read_dir(root)
             .expect("scenario directory")
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_dir() && p.join("steps.json").is_file())
@@ -63,7 +74,7 @@ pub fn all_steps() -> Option<Vec<Step>> {
             out.extend(scenario_steps(&dir, &schemas));
         }
     }
-    Some(out)
+    out
 }
 
 fn read_schemas(path: &Path) -> Schemas {
@@ -612,10 +623,28 @@ fn compare_block(
 #[test]
 fn conformance_resources_decode_to_their_planned_configuration() {
     let Some(steps) = all_steps() else { return };
+    let (decoded, compared) = check_decoding(&steps);
+    assert!(decoded > 50, "only {decoded} resource instances decoded");
+    assert!(compared > 200, "only {compared} values compared");
+}
+
+#[test]
+fn guide_resources_decode_alike_with_real_nested_attribute_schemas() {
+    let Some(steps) = guide_steps_with_nested_attributes() else {
+        return;
+    };
+    let (decoded, compared) = check_decoding(&steps);
+    assert!(decoded > 20, "only {decoded} resource instances decoded");
+    assert!(compared > 100, "only {compared} values compared");
+}
+
+/// Decodes every instance of `steps` and compares it with the plan:
+/// (instances decoded, values compared); panics listing every mismatch.
+fn check_decoding(steps: &[Step]) -> (usize, usize) {
     let mut failures = Vec::new();
     let mut compared = 0;
     let mut decoded = 0;
-    for step in &steps {
+    for step in steps {
         let planned = planned_values(&step.plan);
         for inst in instances(step, &UnknownResources) {
             decoded += 1;
@@ -652,6 +681,5 @@ fn conformance_resources_decode_to_their_planned_configuration() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(decoded > 50, "only {decoded} resource instances decoded");
-    assert!(compared > 200, "only {compared} values compared");
+    (decoded, compared)
 }

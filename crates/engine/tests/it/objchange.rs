@@ -16,7 +16,10 @@ use meshform_lang::schema::{Block, RequiresReplace};
 use meshform_lang::{Data, Number, PathStep, Type, Value};
 use serde_json::Value as J;
 
-use crate::decode::{all_steps, instances, resource_schema, Instance, ResourceValues, Step};
+use crate::decode::{
+    all_steps, guide_steps_with_nested_attributes, instances, resource_schema, Instance,
+    ResourceValues, Step,
+};
 
 /// A value from plan JSON: `after` with `after_unknown` marking the parts
 /// that are not known yet.
@@ -333,11 +336,51 @@ fn is_computed_path(block: &Block, path: &Path) -> bool {
 #[test]
 fn terraform_plans_agree_with_proposed_new_and_are_valid() {
     let Some(steps) = all_steps() else { return };
+    let counts = check_changes(&steps);
+    assert!(
+        counts.checked > 40,
+        "only {} changes checked",
+        counts.checked
+    );
+    assert!(
+        counts.created > 5,
+        "only {} creates checked",
+        counts.created
+    );
+    assert!(
+        counts.replaced >= 2,
+        "only {} replacements checked",
+        counts.replaced
+    );
+}
+
+#[test]
+fn guide_plans_agree_with_proposed_new_for_nested_attribute_schemas() {
+    let Some(steps) = guide_steps_with_nested_attributes() else {
+        return;
+    };
+    let counts = check_changes(&steps);
+    assert!(
+        counts.checked > 10,
+        "only {} changes checked",
+        counts.checked
+    );
+}
+
+struct Counts {
+    checked: usize,
+    created: usize,
+    replaced: usize,
+}
+
+/// Checks every planned change of `steps` (see the module comment);
+/// panics listing every disagreement.
+fn check_changes(steps: &[Step]) -> Counts {
     let mut failures = Vec::new();
     let mut checked = 0;
     let mut created = 0;
     let mut replaced = 0;
-    for step in &steps {
+    for step in steps {
         for inst in instances(step, &PlannedResources) {
             if is_legacy(&inst.provider) || !inst.diags.is_empty() {
                 continue;
@@ -405,7 +448,9 @@ fn terraform_plans_agree_with_proposed_new_and_are_valid() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked > 40, "only {checked} changes checked");
-    assert!(created > 5, "only {created} creates checked");
-    assert!(replaced >= 2, "only {replaced} replacements checked");
+    Counts {
+        checked,
+        created,
+        replaced,
+    }
 }
