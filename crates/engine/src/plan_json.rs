@@ -735,3 +735,322 @@ fn planned_values(plan: &Plan, schemas: &Schemas) -> Json {
     pv.insert("root_module".into(), Json::Object(root));
     Json::Object(pv)
 }
+
+// ---------------------------------------------------------------------------
+// The lossless encoding of a saved plan
+
+/// The version of meshform's own plan encoding ([`plan_to_saved_json`]).
+pub const SAVED_FORMAT_VERSION: u64 = 1;
+
+/// The plan in meshform's own JSON encoding: every value keeps its type,
+/// unknown parts, sensitive marks and every digit, so a saved plan reads
+/// back equal and renders exactly as it did when it was made. Unlike
+/// [`plan_to_json`] it needs no schemas.
+pub fn plan_to_saved_json(plan: &Plan) -> Json {
+    let change = |rc: &ResourceInstanceChange| {
+        let mut m = Map::new();
+        m.insert("address".into(), json!(rc.addr.to_string()));
+        if let Some(prev) = &rc.prev_run_addr {
+            m.insert("previous_address".into(), json!(prev.to_string()));
+        }
+        if let Some(d) = &rc.deposed {
+            m.insert("deposed".into(), json!(d));
+        }
+        m.insert("provider".into(), json!(rc.provider));
+        m.insert("actions".into(), json!(rc.action.json_actions()));
+        if let Some(reason) = rc.reason.as_json() {
+            m.insert("action_reason".into(), json!(reason));
+        }
+        m.insert("before".into(), value_to_saved_json(&rc.before));
+        m.insert("after".into(), value_to_saved_json(&rc.after));
+        let paths: Vec<Json> = rc
+            .required_replace
+            .iter()
+            .map(|p| Json::Array(p.iter().map(path_step_json).collect()))
+            .collect();
+        m.insert("replace_paths".into(), Json::Array(paths));
+        Json::Object(m)
+    };
+    let outputs: Map<String, Json> = plan
+        .output_changes
+        .iter()
+        .map(|(name, oc)| {
+            (
+                name.clone(),
+                json!({
+                    "actions": oc.action.json_actions(),
+                    "before": value_to_saved_json(&oc.before),
+                    "after": value_to_saved_json(&oc.after),
+                    "sensitive": oc.sensitive,
+                }),
+            )
+        })
+        .collect();
+    let variables: Map<String, Json> = plan
+        .variables
+        .iter()
+        .map(|(k, v)| (k.clone(), value_to_saved_json(v)))
+        .collect();
+    json!({
+        "meshform_plan_version": SAVED_FORMAT_VERSION,
+        "mode": match plan.mode {
+            crate::plan::PlanMode::Normal => "normal",
+            crate::plan::PlanMode::Destroy => "destroy",
+            crate::plan::PlanMode::RefreshOnly => "refresh-only",
+        },
+        "errored": plan.errored,
+        "timestamp": plan.timestamp,
+        "variables": variables,
+        "resource_changes": plan.changes.iter().map(change).collect::<Vec<_>>(),
+        "resource_drift": plan.drift.iter().map(change).collect::<Vec<_>>(),
+        "output_changes": outputs,
+    })
+}
+
+/// Reads [`plan_to_saved_json`]'s encoding.
+pub fn plan_from_saved_json(doc: &Json) -> Result<Plan, PlanJsonError> {
+    let version = doc.get("meshform_plan_version").and_then(Json::as_u64);
+    if version != Some(SAVED_FORMAT_VERSION) {
+        return Err(invalid(
+            "$.meshform_plan_version",
+            "not a plan in meshform's encoding version 1",
+        ));
+    }
+    let mode = match doc.get("mode").and_then(Json::as_str) {
+        Some("normal") => crate::plan::PlanMode::Normal,
+        Some("destroy") => crate::plan::PlanMode::Destroy,
+        Some("refresh-only") => crate::plan::PlanMode::RefreshOnly,
+        _ => return Err(invalid("$.mode", "unknown plan mode")),
+    };
+    let read_change = |j: &Json, at: &str| -> Result<ResourceInstanceChange, PlanJsonError> {
+        let addr_of = |key: &str| -> Result<Option<ResourceInstance>, PlanJsonError> {
+            j.get(key)
+                .and_then(Json::as_str)
+                .map(|a| ResourceInstance::parse(a).map_err(|e| invalid(at, &e.to_string())))
+                .transpose()
+        };
+        Ok(ResourceInstanceChange {
+            addr: addr_of("address")?.ok_or_else(|| invalid(at, "address is missing"))?,
+            prev_run_addr: addr_of("previous_address")?,
+            deposed: j.get("deposed").and_then(Json::as_str).map(str::to_owned),
+            provider: j
+                .get("provider")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            action: read_action(j, at)?,
+            reason: j
+                .get("action_reason")
+                .and_then(Json::as_str)
+                .map(ActionReason::from_json)
+                .unwrap_or_default(),
+            before: value_from_saved_json(j.get("before").unwrap_or(&Json::Null))
+                .map_err(|e| invalid(&format!("{at}.before"), &e))?,
+            after: value_from_saved_json(j.get("after").unwrap_or(&Json::Null))
+                .map_err(|e| invalid(&format!("{at}.after"), &e))?,
+            required_replace: j
+                .get("replace_paths")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    p.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(path_step_from_json)
+                        .collect::<Option<AttrPath>>()
+                        .ok_or_else(|| invalid(at, "a replace path step is malformed"))
+                })
+                .collect::<Result<_, _>>()?,
+        })
+    };
+    let mut plan = Plan {
+        mode,
+        errored: doc.get("errored").and_then(Json::as_bool).unwrap_or(false),
+        timestamp: doc
+            .get("timestamp")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
+        ..Plan::default()
+    };
+    for (key, list) in [
+        ("resource_changes", &mut plan.changes),
+        ("resource_drift", &mut plan.drift),
+    ] {
+        for (i, j) in doc
+            .get(key)
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            list.push(read_change(j, &format!("$.{key}[{i}]"))?);
+        }
+    }
+    for (name, j) in doc
+        .get("output_changes")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let at = format!("$.output_changes.{name}");
+        let value = |key: &str| {
+            value_from_saved_json(j.get(key).unwrap_or(&Json::Null))
+                .map_err(|e| invalid(&format!("{at}.{key}"), &e))
+        };
+        plan.output_changes.insert(
+            name.clone(),
+            OutputChange {
+                name: name.clone(),
+                action: read_action(j, &at)?,
+                before: value("before")?,
+                after: value("after")?,
+                sensitive: j.get("sensitive").and_then(Json::as_bool).unwrap_or(false),
+            },
+        );
+    }
+    for (name, j) in doc
+        .get("variables")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let v =
+            value_from_saved_json(j).map_err(|e| invalid(&format!("$.variables.{name}"), &e))?;
+        plan.variables.insert(name.clone(), v);
+    }
+    Ok(plan)
+}
+
+fn path_step_json(s: &PathStep) -> Json {
+    match s {
+        PathStep::Attr(a) => json!({ "attr": a }),
+        PathStep::Key(k) => json!({ "key": k }),
+        PathStep::Index(i) => json!({ "index": i }),
+    }
+}
+
+fn path_step_from_json(j: &Json) -> Option<PathStep> {
+    if let Some(a) = j.get("attr").and_then(Json::as_str) {
+        return Some(PathStep::Attr(a.to_owned()));
+    }
+    if let Some(k) = j.get("key").and_then(Json::as_str) {
+        return Some(PathStep::Key(k.to_owned()));
+    }
+    j.get("index")
+        .and_then(Json::as_u64)
+        .map(|i| PathStep::Index(i as usize))
+}
+
+/// A value as self-describing JSON: one object per value naming its kind,
+/// with types in cty's JSON encoding, numbers as decimal text and the
+/// sensitive mark as `"sensitive": true`.
+pub fn value_to_saved_json(v: &Value) -> Json {
+    let mut m = Map::new();
+    match v.data() {
+        Data::Null(t) => {
+            m.insert("null".into(), t.to_cty_json());
+        }
+        Data::Unknown(t) => {
+            m.insert("unknown".into(), t.to_cty_json());
+        }
+        Data::String(s) => {
+            m.insert("string".into(), json!(s));
+        }
+        Data::Number(n) => {
+            m.insert("number".into(), json!(n.to_text()));
+        }
+        Data::Bool(b) => {
+            m.insert("bool".into(), json!(b));
+        }
+        Data::List(t, items) | Data::Set(t, items) => {
+            let kind = if matches!(v.data(), Data::List(..)) {
+                "list"
+            } else {
+                "set"
+            };
+            m.insert(
+                kind.into(),
+                Json::Array(items.iter().map(value_to_saved_json).collect()),
+            );
+            m.insert("element_type".into(), t.to_cty_json());
+        }
+        Data::Map(t, items) => {
+            let entries: Map<String, Json> = items
+                .iter()
+                .map(|(k, i)| (k.clone(), value_to_saved_json(i)))
+                .collect();
+            m.insert("map".into(), Json::Object(entries));
+            m.insert("element_type".into(), t.to_cty_json());
+        }
+        Data::Tuple(items) => {
+            m.insert(
+                "tuple".into(),
+                Json::Array(items.iter().map(value_to_saved_json).collect()),
+            );
+        }
+        Data::Object(attrs) => {
+            let entries: Map<String, Json> = attrs
+                .iter()
+                .map(|(k, i)| (k.clone(), value_to_saved_json(i)))
+                .collect();
+            m.insert("object".into(), Json::Object(entries));
+        }
+    }
+    if v.is_sensitive() {
+        m.insert("sensitive".into(), json!(true));
+    }
+    Json::Object(m)
+}
+
+/// Reads [`value_to_saved_json`]'s encoding.
+pub fn value_from_saved_json(j: &Json) -> Result<Value, String> {
+    let obj = j.as_object().ok_or("a value must be an object")?;
+    let ty = |key: &str| -> Result<Type, String> {
+        Type::from_cty_json(obj.get(key).unwrap_or(&Json::Null)).map_err(|e| e.to_string())
+    };
+    let items = |key: &str| -> Result<Vec<Value>, String> {
+        obj.get(key)
+            .and_then(Json::as_array)
+            .ok_or_else(|| format!("{key} must be an array"))?
+            .iter()
+            .map(value_from_saved_json)
+            .collect()
+    };
+    let entries = |key: &str| -> Result<BTreeMap<String, Value>, String> {
+        obj.get(key)
+            .and_then(Json::as_object)
+            .ok_or_else(|| format!("{key} must be an object"))?
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), value_from_saved_json(v)?)))
+            .collect()
+    };
+    let value = if obj.contains_key("null") {
+        Value::null(ty("null")?)
+    } else if obj.contains_key("unknown") {
+        Value::unknown(ty("unknown")?)
+    } else if let Some(s) = obj.get("string") {
+        Value::string(s.as_str().ok_or("string must be text")?)
+    } else if let Some(n) = obj.get("number") {
+        let text = n.as_str().ok_or("number must be decimal text")?;
+        Value::number(meshform_lang::Number::parse(text).map_err(|_| "number is malformed")?)
+    } else if let Some(b) = obj.get("bool") {
+        Value::bool(b.as_bool().ok_or("bool must be true or false")?)
+    } else if obj.contains_key("list") {
+        Value::list(ty("element_type")?, items("list")?)
+    } else if obj.contains_key("set") {
+        // Elements were written in set order, each unknown one kept: the
+        // set is taken as it was.
+        Value::from_data(Data::Set(ty("element_type")?, items("set")?))
+    } else if obj.contains_key("map") {
+        Value::map(ty("element_type")?, entries("map")?)
+    } else if obj.contains_key("tuple") {
+        Value::tuple(items("tuple")?)
+    } else if obj.contains_key("object") {
+        Value::object(entries("object")?)
+    } else {
+        return Err("the value names no kind".to_owned());
+    };
+    let sensitive = obj.get("sensitive").and_then(Json::as_bool) == Some(true);
+    Ok(value.mark_sensitive_if(sensitive))
+}

@@ -930,3 +930,28 @@ fn nested_attribute_members_declared_sensitive_never_print() {
 fn guide_plans_with_nested_attributes_round_trip_through_plan_json() {
     run_json_round_trip("conformance/guide-plans", "schema.nested-attributes.json");
 }
+
+#[test]
+fn saved_plans_read_back_equal_with_marks_unknowns_and_every_digit() {
+    use meshform_engine::plan_json::{plan_from_saved_json, plan_to_saved_json};
+    let mut compared = 0;
+    for (root, schema_file) in [
+        ("conformance/plans", "schema.json"),
+        ("conformance/guide-plans", "schema.nested-attributes.json"),
+    ] {
+        let Some(root) = meshform_testkit::shared_path(root) else {
+            return;
+        };
+        let schemas = schemas(&root.join(schema_file));
+        for step in steps(&root) {
+            let mut plan = plan_from_json(&read(&step.file("plan.json")), &schemas).unwrap();
+            restore_lossy_parts(&step, &mut plan);
+            let text = plan_to_saved_json(&plan).to_string();
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let back = plan_from_saved_json(&doc).unwrap();
+            assert_eq!(back, plan, "{}", step.name());
+            compared += 1;
+        }
+    }
+    assert!(compared > 0);
+}
