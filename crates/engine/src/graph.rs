@@ -289,11 +289,69 @@ impl Builder {
     }
 
     fn content_deps(&mut self, n: &Node, c: &Content, m: &Module, path: &[String], ctx: &str) {
+        self.content_deps_in(n, c, m, path, ctx, &mut Vec::new());
+    }
+
+    /// `iterators` holds the names `dynamic` blocks bind around `c`
+    /// (`rule` in `rule.value`), which are not references to resources.
+    fn content_deps_in(
+        &mut self,
+        n: &Node,
+        c: &Content,
+        m: &Module,
+        path: &[String],
+        ctx: &str,
+        iterators: &mut Vec<String>,
+    ) {
         for a in c.attrs.values() {
-            self.expr_deps(n, &a.expr, m, path, ctx);
+            self.expr_deps_scoped(n, &a.expr, m, path, ctx, iterators);
         }
         for b in &c.blocks {
-            self.content_deps(n, &b.body, m, path, ctx);
+            if b.ty != "dynamic" {
+                self.content_deps_in(n, &b.body, m, path, ctx, iterators);
+                continue;
+            }
+            let name = b
+                .body
+                .attr("iterator")
+                .and_then(|a| match &a.expr.expr {
+                    meshform_lang::hcl_edit::expr::Expression::Variable(v) => {
+                        Some(v.as_str().to_owned())
+                    }
+                    _ => None,
+                })
+                .or_else(|| b.labels.first().cloned())
+                .unwrap_or_default();
+            // for_each is outside the iterator's scope.
+            if let Some(fe) = b.body.attr("for_each") {
+                self.expr_deps_scoped(n, &fe.expr, m, path, ctx, iterators);
+            }
+            iterators.push(name);
+            for (attr_name, a) in &b.body.attrs {
+                if attr_name != "for_each" && attr_name != "iterator" {
+                    self.expr_deps_scoped(n, &a.expr, m, path, ctx, iterators);
+                }
+            }
+            for inner in &b.body.blocks {
+                self.content_deps_in(n, &inner.body, m, path, ctx, iterators);
+            }
+            iterators.pop();
+        }
+    }
+
+    fn expr_deps_scoped(
+        &mut self,
+        n: &Node,
+        e: &Expr,
+        m: &Module,
+        path: &[String],
+        ctx: &str,
+        iterators: &[String],
+    ) {
+        for r in references(&e.expr) {
+            if !iterators.contains(&r.root) {
+                self.resolve_into(n, &r, e, m, path, ctx, false);
+            }
         }
     }
 
@@ -322,22 +380,36 @@ impl Builder {
         self_ok: bool,
     ) {
         for r in references(&e.expr) {
-            let subject = e.file.range(r.span.clone().unwrap_or(0..0));
-            match resolve(&r, m, path) {
-                Ok(targets) => {
-                    for t in targets {
-                        self.graph.edge(&t, n);
-                    }
+            self.resolve_into(n, &r, e, m, path, ctx, self_ok);
+        }
+    }
+
+    /// Adds the edges of one reference, or its diagnostic.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_into(
+        &mut self,
+        n: &Node,
+        r: &Ref,
+        e: &Expr,
+        m: &Module,
+        path: &[String],
+        ctx: &str,
+        self_ok: bool,
+    ) {
+        match resolve(r, m, path) {
+            Ok(targets) => {
+                for t in targets {
+                    self.graph.edge(&t, n);
                 }
-                Err(Unresolved::Ignore) => {}
-                Err(Unresolved::SelfRef) if self_ok => {}
-                Err(Unresolved::SelfRef) => {}
-                Err(Unresolved::Error(d)) => {
-                    let mut d = *d;
-                    d.subject = Some(subject);
-                    d.context = Some(ctx.to_owned());
-                    self.diags.push(d);
-                }
+            }
+            Err(Unresolved::Ignore) => {}
+            Err(Unresolved::SelfRef) if self_ok => {}
+            Err(Unresolved::SelfRef) => {}
+            Err(Unresolved::Error(d)) => {
+                let mut d = *d;
+                d.subject = Some(e.file.range(r.span.clone().unwrap_or(0..0)));
+                d.context = Some(ctx.to_owned());
+                self.diags.push(d);
             }
         }
     }

@@ -11,3 +11,6 @@ pub mod validate;
 pub mod plan;
 pub mod plan_json;
 pub mod render;
+pub mod planner;
+pub mod prior;
+pub mod variables;

@@ -3,3 +3,4 @@ mod graph;
 mod render;
 mod decode;
 mod objchange;
+mod goldens;

@@ -1,0 +1,1288 @@
+//! The plan walk: visits the dependency graph in order, evaluates each
+//! object in its module's scope, asks providers to plan every resource
+//! instance, and collects the changes into a [`Plan`].
+//!
+//! Evaluation follows Terraform's scopes: each expression sees only the
+//! objects it references (`var`, `local`, resources, `data`, `module`,
+//! `count`, `each`, `path`, `terraform`), built into a small context per
+//! expression so that cost grows with what is referenced, not with the size
+//! of the configuration.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use meshform_config::{Expr, Module, ModuleCall};
+use meshform_lang::addr::{
+    InstanceKey, ModuleInstance, ModuleStep, Resource, ResourceInstance, ResourceMode,
+};
+use meshform_lang::schema::{Block, ProviderSchema};
+use meshform_lang::{
+    convert, references, Clock, Data, Diagnostic, Diagnostics, EvalContext, FileLoader, Phase,
+    Type, Value,
+};
+use meshform_providers::provider::{
+    ConfigureRequest, PlanResourceChangeRequest, Provider, ProviderFactory, ReadDataSourceRequest,
+    ReadResourceRequest,
+};
+use meshform_providers::ProviderRegistry;
+
+use crate::decode::decode_content;
+use crate::graph::{self, Node, NodeKind};
+use crate::objchange::proposed_new;
+use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceInstanceChange};
+use crate::prior::PriorState;
+
+/// What a plan run is asked to do.
+#[derive(Clone)]
+pub struct PlanOptions {
+    pub mode: PlanMode,
+    /// Ask providers for the current state of each object first.
+    pub refresh: bool,
+    /// No network: providers answer from configuration and state only.
+    pub offline: bool,
+    /// `-target`: plan only these resources (and what they depend on).
+    pub targets: Vec<ResourceInstance>,
+    /// `-replace`: plan these instances for replacement.
+    pub replace: Vec<ResourceInstance>,
+    /// Root variable values, already converted to their declared types.
+    pub variables: BTreeMap<String, Value>,
+    pub clock: Arc<dyn Clock>,
+    /// File access for `file()`/`templatefile()`, rooted at the root module.
+    pub files: Arc<dyn FileLoader>,
+    /// The root module directory as `path.root`/`path.cwd` print it.
+    pub root_dir: PathBuf,
+    pub workspace: String,
+    /// Environment variables providers may fall back to.
+    pub env: BTreeMap<String, String>,
+}
+
+/// Values known so far in one module.
+#[derive(Default)]
+struct ModuleScope {
+    vars: BTreeMap<String, Value>,
+    locals: BTreeMap<String, Value>,
+    /// Whole resources: an object for a single instance, a tuple for
+    /// `count`, an object keyed by `for_each` key.
+    resources: BTreeMap<Resource, Value>,
+    outputs: BTreeMap<String, Value>,
+}
+
+/// Runs the plan walk.
+pub async fn plan(
+    root: &Module,
+    prior: &PriorState,
+    registry: &ProviderRegistry,
+    opts: &PlanOptions,
+) -> (Plan, Diagnostics) {
+    let mut w = Walker {
+        root,
+        prior,
+        registry,
+        opts,
+        scopes: HashMap::new(),
+        providers: BTreeMap::new(),
+        changes: Vec::new(),
+        drift: Vec::new(),
+        diags: Diagnostics::default(),
+        planned_instances: BTreeSet::new(),
+        pending: BTreeSet::new(),
+    };
+    let (graph, diags) = graph::build(root);
+    w.diags.extend(diags);
+    if w.diags.has_errors() {
+        return (w.finish(BTreeMap::new()), w.diags);
+    }
+    let order = match graph.order() {
+        Ok(o) => o,
+        Err(d) => {
+            w.diags.extend(d);
+            return (w.finish(BTreeMap::new()), w.diags);
+        }
+    };
+    for idx in order {
+        let node = graph.graph[idx].clone();
+        w.visit(&node).await;
+    }
+    w.orphans();
+    let outputs = w.output_changes();
+    (w.finish(outputs), w.diags)
+}
+
+struct Walker<'a> {
+    root: &'a Module,
+    prior: &'a PriorState,
+    registry: &'a ProviderRegistry,
+    opts: &'a PlanOptions,
+    scopes: HashMap<Vec<String>, ModuleScope>,
+    /// Configured providers by (module path, local name, alias).
+    providers: BTreeMap<(Vec<String>, String, Option<String>), ConfiguredProvider>,
+    changes: Vec<ResourceInstanceChange>,
+    drift: Vec<ResourceInstanceChange>,
+    diags: Diagnostics,
+    /// Instances the configuration declares (the rest of the state is orphaned).
+    planned_instances: BTreeSet<ResourceInstance>,
+    /// Resources with planned changes, for data sources that depend on them.
+    pending: BTreeSet<(Vec<String>, Resource)>,
+}
+
+#[derive(Clone)]
+struct ConfiguredProvider {
+    source: String,
+    factory: Arc<dyn ProviderFactory>,
+    schema: Arc<ProviderSchema>,
+    provider: Arc<dyn Provider>,
+}
+
+/// The provider's full source address, as plan JSON names it
+/// (`registry.terraform.io/kong/konnect`).
+pub fn provider_source_address(source: &str) -> String {
+    if source.matches('/').count() >= 2 {
+        source.to_owned()
+    } else {
+        format!("registry.terraform.io/{source}")
+    }
+}
+
+/// The source address inside a state provider reference
+/// (`provider["registry.terraform.io/kong/konnect"].alias`).
+pub fn source_of_provider_reference(reference: &str) -> String {
+    let inner = reference
+        .strip_prefix("provider[\"")
+        .and_then(|r| r.split_once("\"]"))
+        .map_or(reference, |(s, _)| s);
+    provider_source_address(inner)
+}
+
+/// The provider configuration reference stored in state.
+pub fn provider_address(source: &str, alias: Option<&str>) -> String {
+    let full = if source.matches('/').count() >= 2 {
+        source.to_owned()
+    } else {
+        format!("registry.terraform.io/{source}")
+    };
+    match alias {
+        Some(a) => format!("provider[\"{full}\"].{a}"),
+        None => format!("provider[\"{full}\"]"),
+    }
+}
+
+fn module_of<'m>(root: &'m Module, path: &[String]) -> Option<&'m Module> {
+    let mut m = root;
+    for name in path {
+        m = m.module_calls.get(name)?.module.as_deref()?;
+    }
+    Some(m)
+}
+
+fn module_instance(path: &[String]) -> ModuleInstance {
+    ModuleInstance(
+        path.iter()
+            .map(|n| ModuleStep {
+                name: n.clone(),
+                key: InstanceKey::None,
+            })
+            .collect(),
+    )
+}
+
+/// Per-instance names: `count.index`, `each.key`/`each.value`.
+#[derive(Clone, Default)]
+struct InstanceNames {
+    count: Option<Value>,
+    each: Option<Value>,
+}
+
+impl Walker<'_> {
+    fn finish(&mut self, output_changes: BTreeMap<String, OutputChange>) -> Plan {
+        let mut changes = std::mem::take(&mut self.changes);
+        changes.sort_by(crate::plan::compare_changes);
+        let mut drift = std::mem::take(&mut self.drift);
+        drift.sort_by(crate::plan::compare_changes);
+        Plan {
+            mode: self.opts.mode,
+            changes,
+            output_changes,
+            drift,
+            variables: self.opts.variables.clone(),
+            errored: self.diags.has_errors(),
+            timestamp: Some(
+                self.opts
+                    .clock
+                    .now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        }
+    }
+
+    fn scope(&mut self, path: &[String]) -> &mut ModuleScope {
+        self.scopes.entry(path.to_vec()).or_default()
+    }
+
+    /// A context holding exactly the names `exprs` reference.
+    fn context(&self, path: &[String], exprs: &[&Expr], inst: &InstanceNames) -> EvalContext {
+        let empty = ModuleScope::default();
+        let scope = self.scopes.get(path).unwrap_or(&empty);
+        let module = module_of(self.root, path);
+        let mut vars = BTreeMap::new();
+        let mut locals = BTreeMap::new();
+        let mut resources: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        let mut data: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        let mut modules = BTreeMap::new();
+        let mut need_path = false;
+        let mut need_terraform = false;
+        for e in exprs {
+            for r in references(&e.expr) {
+                let first = r.first_attr().map(str::to_owned);
+                match r.root.as_str() {
+                    "var" => {
+                        if let Some(n) = first {
+                            let v = scope
+                                .vars
+                                .get(&n)
+                                .cloned()
+                                .unwrap_or_else(|| Value::unknown(Type::Dynamic));
+                            vars.insert(n, v);
+                        }
+                    }
+                    "local" => {
+                        if let Some(n) = first {
+                            let v = scope
+                                .locals
+                                .get(&n)
+                                .cloned()
+                                .unwrap_or_else(|| Value::unknown(Type::Dynamic));
+                            locals.insert(n, v);
+                        }
+                    }
+                    "module" => {
+                        if let Some(n) = first {
+                            let mut child = path.to_vec();
+                            child.push(n.clone());
+                            let outs = self
+                                .scopes
+                                .get(&child)
+                                .map(|s| s.outputs.clone())
+                                .unwrap_or_default();
+                            let declared = module
+                                .and_then(|m| m.module_calls.get(&n))
+                                .and_then(|c| c.module.as_deref())
+                                .map(|cm| cm.outputs.keys().cloned().collect::<Vec<_>>())
+                                .unwrap_or_default();
+                            let mut obj = BTreeMap::new();
+                            for o in declared {
+                                let v = outs
+                                    .get(&o)
+                                    .cloned()
+                                    .unwrap_or_else(|| Value::unknown(Type::Dynamic));
+                                obj.insert(o, v);
+                            }
+                            modules.insert(n, Value::object(obj));
+                        }
+                    }
+                    "data" => {
+                        if let (Some(ty), Some(name)) = (first, step_attr(&r, 1)) {
+                            let res = Resource {
+                                mode: ResourceMode::Data,
+                                ty: ty.clone(),
+                                name: name.clone(),
+                            };
+                            let v = scope
+                                .resources
+                                .get(&res)
+                                .cloned()
+                                .unwrap_or_else(|| Value::unknown(Type::Dynamic));
+                            data.entry(ty).or_default().insert(name, v);
+                        }
+                    }
+                    "path" => need_path = true,
+                    "terraform" => need_terraform = true,
+                    "count" | "each" | "self" => {}
+                    ty => {
+                        if let Some(name) = first {
+                            let res = Resource {
+                                mode: ResourceMode::Managed,
+                                ty: ty.to_owned(),
+                                name: name.clone(),
+                            };
+                            let v = scope
+                                .resources
+                                .get(&res)
+                                .cloned()
+                                .unwrap_or_else(|| Value::unknown(Type::Dynamic));
+                            resources.entry(ty.to_owned()).or_default().insert(name, v);
+                        }
+                    }
+                }
+            }
+        }
+        let phase = Phase::Plan;
+        let mut ctx = EvalContext::new()
+            .with_files(self.opts.files.clone())
+            .with_clock(self.opts.clock.clone())
+            .with_phase(phase);
+        if let Some(m) = module {
+            let rel = m.dir.strip_prefix(&self.root.dir).unwrap_or(&m.dir);
+            let rel = rel.to_string_lossy();
+            let base = if rel.is_empty() {
+                ".".to_owned()
+            } else {
+                rel.into_owned()
+            };
+            ctx = ctx.with_base_dir(base);
+        }
+        if !vars.is_empty() {
+            ctx.set_name("var", Value::object(vars));
+        }
+        if !locals.is_empty() {
+            ctx.set_name("local", Value::object(locals));
+        }
+        if !modules.is_empty() {
+            ctx.set_name("module", Value::object(modules));
+        }
+        if !data.is_empty() {
+            ctx.set_name(
+                "data",
+                Value::object(
+                    data.into_iter()
+                        .map(|(k, v)| (k, Value::object(v)))
+                        .collect(),
+                ),
+            );
+        }
+        for (ty, by_name) in resources {
+            ctx.set_name(ty, Value::object(by_name));
+        }
+        if need_path {
+            let module_path = module
+                .map(|m| {
+                    m.dir
+                        .strip_prefix(&self.root.dir)
+                        .unwrap_or(&m.dir)
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| ".".to_owned());
+            let cwd = std::env::current_dir()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| ".".to_owned());
+            ctx.set_name(
+                "path",
+                Value::object(BTreeMap::from([
+                    ("module".to_owned(), Value::string(module_path)),
+                    ("root".to_owned(), Value::string(".")),
+                    ("cwd".to_owned(), Value::string(cwd)),
+                ])),
+            );
+        }
+        if need_terraform {
+            ctx.set_name(
+                "terraform",
+                Value::object(BTreeMap::from([(
+                    "workspace".to_owned(),
+                    Value::string(self.opts.workspace.clone()),
+                )])),
+            );
+        }
+        if let Some(c) = &inst.count {
+            ctx.set_name(
+                "count",
+                Value::object(BTreeMap::from([("index".to_owned(), c.clone())])),
+            );
+        }
+        if let Some(e) = &inst.each {
+            ctx.set_name("each", e.clone());
+        }
+        ctx
+    }
+
+    fn eval(&mut self, path: &[String], e: &Expr, inst: &InstanceNames) -> Value {
+        let ctx = self
+            .context(path, &[e], inst)
+            .with_source((*e.file).clone());
+        match meshform_lang::eval(&e.expr, &ctx) {
+            Ok(v) => v,
+            Err(d) => {
+                self.diags.extend(d);
+                Value::unknown(Type::Dynamic)
+            }
+        }
+    }
+
+    async fn visit(&mut self, node: &Node) {
+        let path = node.module.clone();
+        let Some(module) = module_of(self.root, &path) else {
+            return;
+        };
+        match &node.kind {
+            NodeKind::Variable(name) => {
+                let v = if path.is_empty() {
+                    self.opts
+                        .variables
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| Value::unknown(Type::Dynamic))
+                } else {
+                    self.child_variable(&path, module, name)
+                };
+                self.scope(&path).vars.insert(name.clone(), v);
+            }
+            NodeKind::Local(name) => {
+                let Some(l) = module.locals.get(name) else {
+                    return;
+                };
+                let v = self.eval(&path, &l.expr, &InstanceNames::default());
+                self.scope(&path).locals.insert(name.clone(), v);
+            }
+            NodeKind::Output(name) => {
+                let Some(o) = module.outputs.get(name) else {
+                    return;
+                };
+                let Some(e) = &o.value else { return };
+                let v = self.eval(&path, e, &InstanceNames::default());
+                self.scope(&path).outputs.insert(name.clone(), v);
+            }
+            NodeKind::Provider(name, alias) => {
+                self.configure_provider(&path, module, name, alias.as_deref());
+            }
+            NodeKind::Resource(res) => {
+                let addr = res.to_string();
+                if let Some(r) = module.resources.get(&addr) {
+                    self.plan_resource(&path, module, r).await;
+                }
+            }
+            NodeKind::ModuleCall(name) => {
+                if let Some(call) = module.module_calls.get(name) {
+                    self.check_module_call(call);
+                }
+            }
+        }
+    }
+
+    fn check_module_call(&mut self, call: &ModuleCall) {
+        if call.count.is_some() || call.for_each.is_some() {
+            self.diags.push(
+                Diagnostic::error(
+                    "Module repetition is not supported yet",
+                    "meshform does not yet expand count or for_each on module calls; declare each instance as its own module block.",
+                )
+                .with_subject(call.decl_range.clone()),
+            );
+        }
+    }
+
+    fn child_variable(&mut self, path: &[String], module: &Module, name: &str) -> Value {
+        let (parent_path, call_name) = path.split_at(path.len() - 1);
+        let Some(parent) = module_of(self.root, parent_path) else {
+            return Value::unknown(Type::Dynamic);
+        };
+        let Some(call) = parent.module_calls.get(&call_name[0]) else {
+            return Value::unknown(Type::Dynamic);
+        };
+        let decl = module.variables.get(name);
+        let raw = match call.config.attr(name) {
+            Some(a) => self.eval(parent_path, &a.expr, &InstanceNames::default()),
+            None => match decl.and_then(|d| d.default.clone()) {
+                Some(d) => self.eval(path, &d, &InstanceNames::default()),
+                None => Value::null(Type::Dynamic),
+            },
+        };
+        let Some(decl) = decl else { return raw };
+        let Some(te) = &decl.type_expr else {
+            return raw;
+        };
+        match meshform_lang::parse_type_constraint(&te.expr, Some(&te.file)) {
+            Ok(c) => match convert(&raw, &c.ty) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "Invalid value for module argument",
+                            format!("The given value is not suitable for child module variable {name:?}: {e}."),
+                        )
+                        .with_subject(call.config.attr(name).map_or(call.decl_range.clone(), |a| a.expr.range())),
+                    );
+                    Value::unknown(c.ty)
+                }
+            },
+            Err(_) => raw,
+        }
+    }
+
+    fn configure_provider(
+        &mut self,
+        path: &[String],
+        module: &Module,
+        name: &str,
+        alias: Option<&str>,
+    ) {
+        let key = (path.to_vec(), name.to_owned(), alias.map(str::to_owned));
+        if self.providers.contains_key(&key) {
+            return;
+        }
+        let source = module.provider_source(name);
+        let Some(factory) = self.registry.get(&source).cloned() else {
+            self.diags.push(Diagnostic::error(
+                "Missing required provider",
+                format!(
+                    "This configuration requires provider {source}, which meshform does not implement and has no schema for. Run `meshform init` for the list of supported providers."
+                ),
+            ));
+            return;
+        };
+        let schema = factory.schema();
+        let block_cfg = module
+            .providers
+            .iter()
+            .find(|p| p.name == name && p.alias.as_deref() == alias);
+        let config = match block_cfg {
+            Some(p) => {
+                let exprs: Vec<&Expr> = collect_exprs(&p.config);
+                let ctx = self.context(path, &exprs, &InstanceNames::default());
+                let (v, d) = decode_content(&p.config, &schema.provider.block, &ctx);
+                if !self.opts.offline {
+                    self.diags.extend(d);
+                }
+                v
+            }
+            None => crate::decode::empty_value(&schema.provider.block),
+        };
+        if !self.opts.offline {
+            self.diags.extend(factory.validate_provider_config(&config));
+        }
+        let req = ConfigureRequest {
+            config,
+            offline: self.opts.offline,
+            clock: self.opts.clock.clone(),
+            env: self.opts.env.clone(),
+        };
+        match factory.configure(req) {
+            Ok(provider) => {
+                self.providers.insert(
+                    key,
+                    ConfiguredProvider {
+                        source: factory.source().to_owned(),
+                        factory,
+                        schema,
+                        provider,
+                    },
+                );
+            }
+            Err(d) => self.diags.extend(d),
+        }
+    }
+
+    fn provider_for(
+        &mut self,
+        path: &[String],
+        module: &Module,
+        r: &meshform_config::Resource,
+    ) -> Option<ConfiguredProvider> {
+        let pref = r.provider_ref();
+        let key = (path.to_vec(), pref.name.clone(), pref.alias.clone());
+        if !self.providers.contains_key(&key) {
+            // An implied default configuration (no provider block).
+            self.configure_provider(path, module, &pref.name, pref.alias.as_deref());
+        }
+        self.providers.get(&key).cloned()
+    }
+
+    /// The instance keys of a resource: `None` for a single instance.
+    fn expand(
+        &mut self,
+        path: &[String],
+        r: &meshform_config::Resource,
+    ) -> Option<Vec<(InstanceKey, InstanceNames)>> {
+        if let Some(count) = &r.count {
+            let v = self.eval(path, count, &InstanceNames::default());
+            if !v.is_known() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Invalid count argument",
+                        "The \"count\" value depends on resource attributes that cannot be determined until apply, so meshform cannot predict how many instances will be created. To work around this, use -target to first apply only the resources that the count depends on.",
+                    )
+                    .with_subject(count.range()),
+                );
+                return None;
+            }
+            let n = match convert(&v, &Type::Number)
+                .ok()
+                .and_then(|n| n.as_number().and_then(|n| n.to_i64()))
+            {
+                Some(n) if n >= 0 => n,
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "Invalid count argument",
+                            "The given \"count\" argument value is unsuitable: must be a whole number, zero or greater.",
+                        )
+                        .with_subject(count.range()),
+                    );
+                    return None;
+                }
+            };
+            return Some(
+                (0..n)
+                    .map(|i| {
+                        (
+                            InstanceKey::Int(i),
+                            InstanceNames {
+                                count: Some(Value::int(i)),
+                                each: None,
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        if let Some(fe) = &r.for_each {
+            let v = self.eval(path, fe, &InstanceNames::default());
+            if !v.is_wholly_known() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Invalid for_each argument",
+                        "The \"for_each\" value depends on resource attributes that cannot be determined until apply, so meshform cannot predict how many instances will be created. To work around this, use -target to first apply only the resources that the for_each depends on.",
+                    )
+                    .with_subject(fe.range()),
+                );
+                return None;
+            }
+            let mut out = Vec::new();
+            let each = |k: &str, v: Value| InstanceNames {
+                count: None,
+                each: Some(Value::object(BTreeMap::from([
+                    ("key".to_owned(), Value::string(k)),
+                    ("value".to_owned(), v),
+                ]))),
+            };
+            match v.data() {
+                Data::Map(_, m) | Data::Object(m) => {
+                    for (k, val) in m {
+                        out.push((InstanceKey::Str(k.clone()), each(k, val.clone())));
+                    }
+                }
+                Data::Set(_, items) => {
+                    for item in items {
+                        match item.as_str() {
+                            Some(s) => {
+                                out.push((InstanceKey::Str(s.to_owned()), each(s, item.clone())))
+                            }
+                            None => {
+                                self.diags.push(
+                                    Diagnostic::error(
+                                        "Invalid for_each set argument",
+                                        "The given \"for_each\" argument value is unsuitable: \"for_each\" supports sets of strings, but you have provided a set containing other values.",
+                                    )
+                                    .with_subject(fe.range()),
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "Invalid for_each argument",
+                            "The given \"for_each\" argument value is unsuitable: the \"for_each\" argument must be a map, or set of strings.",
+                        )
+                        .with_subject(fe.range()),
+                    );
+                    return None;
+                }
+            }
+            return Some(out);
+        }
+        Some(vec![(InstanceKey::None, InstanceNames::default())])
+    }
+
+    async fn plan_resource(
+        &mut self,
+        path: &[String],
+        module: &Module,
+        r: &meshform_config::Resource,
+    ) {
+        let res = Resource {
+            mode: r.mode,
+            ty: r.ty.clone(),
+            name: r.name.clone(),
+        };
+        let Some(cp) = self.provider_for(path, module, r) else {
+            self.scope(path)
+                .resources
+                .insert(res, Value::unknown(Type::Dynamic));
+            return;
+        };
+        let schema = match r.mode {
+            ResourceMode::Managed => cp.schema.resources.get(&r.ty),
+            ResourceMode::Data => cp.schema.data_sources.get(&r.ty),
+        };
+        let Some(schema) = schema.cloned() else {
+            let what = if r.mode == ResourceMode::Data {
+                "data source"
+            } else {
+                "resource type"
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    format!("Invalid {what}"),
+                    format!(
+                        "The provider {} does not support {what} {:?}.",
+                        cp.source, r.ty
+                    ),
+                )
+                .with_subject(r.type_range.clone())
+                .with_context(r.block_label()),
+            );
+            self.scope(path)
+                .resources
+                .insert(res, Value::unknown(Type::Dynamic));
+            return;
+        };
+        let Some(instances) = self.expand(path, r) else {
+            self.scope(path)
+                .resources
+                .insert(res, Value::unknown(Type::Dynamic));
+            return;
+        };
+        let repetition = if r.count.is_some() {
+            Repetition::Count
+        } else if r.for_each.is_some() {
+            Repetition::ForEach
+        } else {
+            Repetition::Single
+        };
+        let mut values: Vec<(InstanceKey, Value)> = Vec::new();
+        for (key, names) in instances {
+            let addr = ResourceInstance {
+                module: module_instance(path),
+                resource: res.clone(),
+                key: key.clone(),
+            };
+            self.planned_instances.insert(addr.clone());
+            let v = match r.mode {
+                ResourceMode::Managed => {
+                    self.plan_managed(path, r, &cp, &schema.block, &addr, &names)
+                        .await
+                }
+                ResourceMode::Data => {
+                    self.plan_data(path, r, &cp, &schema.block, &addr, &names)
+                        .await
+                }
+            };
+            values.push((key, v));
+        }
+        let whole = match repetition {
+            Repetition::Single => values
+                .pop()
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| Value::null(Type::Dynamic)),
+            Repetition::Count => Value::tuple(values.into_iter().map(|(_, v)| v).collect()),
+            Repetition::ForEach => Value::object(
+                values
+                    .into_iter()
+                    .map(|(k, v)| match k {
+                        InstanceKey::Str(s) => (s, v),
+                        other => (other.to_string(), v),
+                    })
+                    .collect(),
+            ),
+        };
+        self.scope(path).resources.insert(res, whole);
+    }
+
+    fn decode_config(
+        &mut self,
+        path: &[String],
+        r: &meshform_config::Resource,
+        block: &Block,
+        names: &InstanceNames,
+    ) -> Value {
+        let exprs = collect_exprs(&r.config);
+        let ctx = self.context(path, &exprs, names);
+        let (v, d) = decode_content(&r.config, block, &ctx);
+        self.diags.extend(d.into_iter().map(|mut d| {
+            if d.context.is_none() {
+                d.context = Some(r.block_label());
+            }
+            d
+        }));
+        v
+    }
+
+    async fn plan_managed(
+        &mut self,
+        path: &[String],
+        r: &meshform_config::Resource,
+        cp: &ConfiguredProvider,
+        block: &Block,
+        addr: &ResourceInstance,
+        names: &InstanceNames,
+    ) -> Value {
+        let config = self.decode_config(path, r, block, names);
+        self.diags
+            .extend(cp.factory.validate_resource_config(&r.ty, &config));
+        let provider_addr = provider_source_address(&cp.source);
+        let prior_obj = self.prior.objects.get(addr);
+        let mut prior = prior_obj
+            .map(|o| o.value.clone())
+            .unwrap_or_else(|| Value::null(block.implied_type()));
+        let private = prior_obj
+            .and_then(|o| o.private.clone())
+            .map(String::into_bytes)
+            .unwrap_or_default();
+        // Refresh: what the object looks like now.
+        if !prior.is_null() && self.opts.refresh {
+            let resp = cp
+                .provider
+                .read_resource(ReadResourceRequest {
+                    type_name: r.ty.clone(),
+                    current_state: prior.clone(),
+                    private: private.clone(),
+                })
+                .await;
+            self.diags.extend(resp.diagnostics);
+            match resp.new_state {
+                Some(v) if !v.is_null() => {
+                    if !crate::objchange::values_equal_ignoring_marks(&v, &prior) {
+                        self.drift.push(change(
+                            addr,
+                            &provider_addr,
+                            Action::Update,
+                            prior.clone(),
+                            v.clone(),
+                        ));
+                    }
+                    prior = v;
+                }
+                _ => {
+                    self.drift.push(change(
+                        addr,
+                        &provider_addr,
+                        Action::Delete,
+                        prior.clone(),
+                        Value::null(block.implied_type()),
+                    ));
+                    prior = Value::null(block.implied_type());
+                }
+            }
+        }
+        if self.opts.mode == PlanMode::Destroy {
+            if !prior.is_null() {
+                self.changes.push(change(
+                    addr,
+                    &provider_addr,
+                    Action::Delete,
+                    prior.clone(),
+                    Value::null(block.implied_type()),
+                ));
+            }
+            return prior;
+        }
+        let config = self.apply_ignore_changes(r, &prior, config);
+        let proposed = proposed_new(block, &prior, &config);
+        let resp = cp
+            .provider
+            .plan_resource_change(PlanResourceChangeRequest {
+                type_name: r.ty.clone(),
+                prior_state: prior.clone(),
+                proposed_new_state: proposed.clone(),
+                config: config.clone(),
+                prior_private: private.clone(),
+            })
+            .await;
+        let had_errors = resp.diagnostics.has_errors();
+        self.diags.extend(resp.diagnostics);
+        let Some(planned) = resp.planned_state else {
+            return Value::unknown(block.implied_type());
+        };
+        if had_errors {
+            return planned;
+        }
+        let tainted = prior_obj.is_some_and(|o| o.tainted);
+        let replace_requested = self.opts.replace.contains(addr);
+        let requires_replace: Vec<_> = resp
+            .requires_replace
+            .into_iter()
+            .filter(|p| {
+                let b = value_at(&prior, p);
+                let a = value_at(&planned, p);
+                match (b, a) {
+                    (Some(b), Some(a)) => {
+                        !a.is_known() || !crate::objchange::values_equal_ignoring_marks(b, a)
+                    }
+                    (None, None) => false,
+                    _ => true,
+                }
+            })
+            .collect();
+        let cbd = self.create_before_destroy(path, r);
+        let (action, reason, after, replace_paths) = if prior.is_null() {
+            (
+                Action::Create,
+                ActionReason::None,
+                planned.clone(),
+                Vec::new(),
+            )
+        } else if tainted || replace_requested || !requires_replace.is_empty() {
+            // Replacement: the new object is planned as a create.
+            let fresh_proposed = proposed_new(block, &Value::null(block.implied_type()), &config);
+            let resp = cp
+                .provider
+                .plan_resource_change(PlanResourceChangeRequest {
+                    type_name: r.ty.clone(),
+                    prior_state: Value::null(block.implied_type()),
+                    proposed_new_state: fresh_proposed,
+                    config: config.clone(),
+                    prior_private: Vec::new(),
+                })
+                .await;
+            self.diags.extend(resp.diagnostics);
+            let after = resp
+                .planned_state
+                .unwrap_or_else(|| Value::unknown(block.implied_type()));
+            let reason = if tainted {
+                ActionReason::ReplaceBecauseTainted
+            } else if replace_requested {
+                ActionReason::ReplaceByRequest
+            } else {
+                ActionReason::ReplaceBecauseCannotUpdate
+            };
+            let action = if cbd {
+                Action::CreateThenDelete
+            } else {
+                Action::DeleteThenCreate
+            };
+            let paths = if tainted || replace_requested {
+                Vec::new()
+            } else {
+                requires_replace
+            };
+            (action, reason, after, paths)
+        } else if crate::objchange::values_equal_ignoring_marks(&planned, &prior) {
+            (
+                Action::NoOp,
+                ActionReason::None,
+                planned.clone(),
+                Vec::new(),
+            )
+        } else {
+            (
+                Action::Update,
+                ActionReason::None,
+                planned.clone(),
+                Vec::new(),
+            )
+        };
+        if matches!(action, Action::DeleteThenCreate | Action::CreateThenDelete)
+            && self.prevent_destroy(path, r)
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    "Instance cannot be destroyed",
+                    format!(
+                        "Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag."
+                    ),
+                )
+                .with_subject(r.decl_range.clone()),
+            );
+        }
+        if action != Action::NoOp {
+            self.pending.insert((path.to_vec(), addr.resource.clone()));
+        }
+        let mut c = change(addr, &provider_addr, action, prior.clone(), after.clone());
+        c.reason = reason;
+        c.required_replace = replace_paths;
+        self.changes.push(c);
+        after
+    }
+
+    async fn plan_data(
+        &mut self,
+        path: &[String],
+        r: &meshform_config::Resource,
+        cp: &ConfiguredProvider,
+        block: &Block,
+        addr: &ResourceInstance,
+        names: &InstanceNames,
+    ) -> Value {
+        let config = self.decode_config(path, r, block, names);
+        let provider_addr = provider_source_address(&cp.source);
+        let depends_pending = r.depends_on.iter().any(|d| {
+            references(&d.expr).iter().any(|rf| {
+                let res = Resource {
+                    mode: ResourceMode::Managed,
+                    ty: rf.root.clone(),
+                    name: rf.first_attr().unwrap_or("").to_owned(),
+                };
+                self.pending.contains(&(path.to_vec(), res))
+            })
+        });
+        if !config.is_wholly_known() || depends_pending {
+            let planned = crate::objchange::planned_data_resource_object(block, &config);
+            let mut c = change(
+                addr,
+                &provider_addr,
+                Action::Read,
+                Value::null(block.implied_type()),
+                planned.clone(),
+            );
+            c.reason = if depends_pending {
+                ActionReason::ReadBecauseDependencyPending
+            } else {
+                ActionReason::ReadBecauseConfigUnknown
+            };
+            self.changes.push(c);
+            return planned;
+        }
+        let resp = cp
+            .provider
+            .read_data_source(ReadDataSourceRequest {
+                type_name: r.ty.clone(),
+                config: config.clone(),
+            })
+            .await;
+        self.diags.extend(resp.diagnostics);
+        resp.state
+            .unwrap_or_else(|| Value::unknown(block.implied_type()))
+    }
+
+    fn create_before_destroy(&mut self, path: &[String], r: &meshform_config::Resource) -> bool {
+        let Some(e) = &r.lifecycle.create_before_destroy else {
+            return false;
+        };
+        let v = self.eval(path, e, &InstanceNames::default());
+        v.as_bool().unwrap_or(false)
+    }
+
+    fn prevent_destroy(&mut self, path: &[String], r: &meshform_config::Resource) -> bool {
+        let Some(e) = &r.lifecycle.prevent_destroy else {
+            return false;
+        };
+        let v = self.eval(path, e, &InstanceNames::default());
+        v.as_bool().unwrap_or(false)
+    }
+
+    /// `ignore_changes`: the listed attributes keep their prior values in
+    /// the configuration the provider plans from (`all` ignores every one).
+    fn apply_ignore_changes(
+        &mut self,
+        r: &meshform_config::Resource,
+        prior: &Value,
+        config: Value,
+    ) -> Value {
+        let Some(e) = &r.lifecycle.ignore_changes else {
+            return config;
+        };
+        if prior.is_null() {
+            return config;
+        }
+        let names: Vec<String> = match &e.expr {
+            meshform_lang::hcl_edit::expr::Expression::Variable(v) if v.as_str() == "all" => {
+                return prior.clone();
+            }
+            meshform_lang::hcl_edit::expr::Expression::Array(items) => items
+                .iter()
+                .filter_map(|i| {
+                    references(i)
+                        .first()
+                        .map(|rf| rf.root.clone())
+                        .or_else(|| match i {
+                            meshform_lang::hcl_edit::expr::Expression::String(s) => {
+                                Some(s.value().to_string())
+                            }
+                            _ => None,
+                        })
+                })
+                .collect(),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Invalid ignore_changes",
+                        "ignore_changes must be a list of attribute names, or the keyword all.",
+                    )
+                    .with_subject(e.range()),
+                );
+                return config;
+            }
+        };
+        let (Some(cfg), Some(pr)) = (config.as_entries().cloned(), prior.as_entries()) else {
+            return config;
+        };
+        let mut cfg = cfg;
+        if let Data::Object(m) = config.data() {
+            cfg = m.clone();
+        }
+        let prior_attrs = match prior.data() {
+            Data::Object(m) => m,
+            _ => pr,
+        };
+        for n in names {
+            if let Some(pv) = prior_attrs.get(&n) {
+                cfg.insert(n, pv.clone());
+            }
+        }
+        Value::object(cfg)
+    }
+
+    /// State objects that the configuration no longer declares.
+    fn orphans(&mut self) {
+        let orphans: Vec<(ResourceInstance, Value, String)> = self
+            .prior
+            .objects
+            .iter()
+            .filter(|(a, _)| !self.planned_instances.contains(*a))
+            .map(|(a, o)| {
+                (
+                    a.clone(),
+                    o.value.clone(),
+                    source_of_provider_reference(&o.provider),
+                )
+            })
+            .collect();
+        for (addr, before, provider) in orphans {
+            if addr.resource.mode == ResourceMode::Data {
+                continue;
+            }
+            let ty = before.ty();
+            let mut c = change(&addr, &provider, Action::Delete, before, Value::null(ty));
+            c.reason = ActionReason::DeleteBecauseNoResourceConfig;
+            self.changes.push(c);
+        }
+        let deposed: Vec<_> = self
+            .prior
+            .deposed
+            .iter()
+            .map(|((a, k), o)| {
+                (
+                    a.clone(),
+                    k.clone(),
+                    o.value.clone(),
+                    source_of_provider_reference(&o.provider),
+                )
+            })
+            .collect();
+        for (addr, key, before, provider) in deposed {
+            let ty = before.ty();
+            let mut c = change(&addr, &provider, Action::Delete, before, Value::null(ty));
+            c.deposed = Some(key);
+            self.changes.push(c);
+        }
+    }
+
+    fn output_changes(&mut self) -> BTreeMap<String, OutputChange> {
+        let mut out = BTreeMap::new();
+        let current = self
+            .scopes
+            .get(&Vec::new())
+            .map(|s| s.outputs.clone())
+            .unwrap_or_default();
+        for (name, o) in &self.root.outputs {
+            let after = current
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Value::unknown(Type::Dynamic));
+            let before = self.prior.outputs.get(name).map(|(v, _)| v.clone());
+            let destroy = self.opts.mode == PlanMode::Destroy;
+            let (action, before, after) = match (before, destroy) {
+                (Some(b), true) => (Action::Delete, b, Value::null(Type::Dynamic)),
+                (None, true) => continue,
+                (None, false) => (Action::Create, Value::null(Type::Dynamic), after),
+                (Some(b), false) => {
+                    if after.is_wholly_known()
+                        && crate::objchange::values_equal_ignoring_marks(&b, &after)
+                    {
+                        (Action::NoOp, b, after)
+                    } else {
+                        (Action::Update, b, after)
+                    }
+                }
+            };
+            out.insert(
+                name.clone(),
+                OutputChange {
+                    name: name.clone(),
+                    action,
+                    before,
+                    after,
+                    sensitive: o.sensitive,
+                },
+            );
+        }
+        for (name, (before, sensitive)) in &self.prior.outputs {
+            if !self.root.outputs.contains_key(name) {
+                out.insert(
+                    name.clone(),
+                    OutputChange {
+                        name: name.clone(),
+                        action: Action::Delete,
+                        before: before.clone(),
+                        after: Value::null(Type::Dynamic),
+                        sensitive: *sensitive,
+                    },
+                );
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Repetition {
+    Single,
+    Count,
+    ForEach,
+}
+
+fn step_attr(r: &meshform_lang::Reference, i: usize) -> Option<String> {
+    match r.steps.get(i)? {
+        meshform_lang::RefStep::Attr(a) | meshform_lang::RefStep::Key(a) => Some(a.clone()),
+        meshform_lang::RefStep::Index(_) => None,
+    }
+}
+
+fn change(
+    addr: &ResourceInstance,
+    provider: &str,
+    action: Action,
+    before: Value,
+    after: Value,
+) -> ResourceInstanceChange {
+    ResourceInstanceChange {
+        addr: addr.clone(),
+        prev_run_addr: None,
+        deposed: None,
+        provider: provider.to_owned(),
+        action,
+        reason: ActionReason::None,
+        before,
+        after,
+        required_replace: Vec::new(),
+    }
+}
+
+/// Every expression in a block body, nested blocks included.
+fn collect_exprs(c: &meshform_config::Content) -> Vec<&Expr> {
+    let mut out: Vec<&Expr> = c.attrs.values().map(|a| &a.expr).collect();
+    for b in &c.blocks {
+        out.extend(collect_exprs(&b.body));
+    }
+    out
+}
+
+/// The value at `path` inside `v`, if there is one.
+fn value_at<'v>(v: &'v Value, path: &[meshform_lang::PathStep]) -> Option<&'v Value> {
+    let mut cur = v;
+    for step in path {
+        cur = match (step, cur.data()) {
+            (meshform_lang::PathStep::Attr(a), Data::Object(m)) => m.get(a)?,
+            (meshform_lang::PathStep::Key(k), Data::Map(_, m)) => m.get(k)?,
+            (meshform_lang::PathStep::Index(i), Data::List(_, items) | Data::Tuple(items)) => {
+                items.get(*i)?
+            }
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
