@@ -79,6 +79,7 @@ pub fn render_release(
 ) -> Result<Rendered, HelmError> {
     let first = values::coalesce(&chart, config);
     chart.resolve_dependencies(&first)?;
+    values::apply_import_values(&mut chart);
     let coalesced = values::coalesce(&chart, config);
     let mut rendered = engine::render(&chart, &coalesced, options)?;
     let top_notes = format!("{}/templates/NOTES.txt", chart.name());

@@ -319,6 +319,78 @@ fn coalesce_chart(chart: &Chart, dest: &mut Values, keep_nulls: bool) {
     }
 }
 
+/// Helm's `processImportValues`, bottom-up: each chart with dependencies
+/// gets its values replaced by its defaults coalesced with its subcharts'
+/// (nulls kept), with values imported from enabled subcharts
+/// (`import-values`: `name` for `exports.name`, or `{child, parent}`)
+/// filling keys the chart does not set itself.
+pub fn apply_import_values(chart: &mut Chart) {
+    for sub in &mut chart.dependencies {
+        apply_import_values(sub);
+    }
+    if chart.metadata.dependencies.is_empty() {
+        return;
+    }
+    // Helm stores the short form `name` as `{child: exports.name, parent: .}`.
+    for dep in &mut chart.metadata.dependencies {
+        for iv in &mut dep.import_values {
+            if let Value::String(s) = iv {
+                let mut m = Map::new();
+                m.insert("child".into(), Value::String(format!("exports.{s}")));
+                m.insert("parent".into(), Value::String(".".into()));
+                *iv = Value::Object(m);
+            }
+        }
+    }
+    let cvals = merge_defaults(chart, &Values::new());
+    let mut imported = Values::new();
+    for dep in chart.metadata.dependencies.iter().filter(|d| d.enabled) {
+        let name = if dep.alias.is_empty() {
+            &dep.name
+        } else {
+            &dep.alias
+        };
+        for iv in &dep.import_values {
+            let (child, parent) = match iv {
+                Value::Object(m) => (
+                    m.get("child")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    m.get("parent")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                _ => continue,
+            };
+            let Some(Value::Object(table)) = table_at(&cvals, &format!("{name}.{child}")) else {
+                tracing::warn!(chart = %chart.metadata.name, dependency = %name, child = %child, "import-values path is not a table; skipped");
+                continue;
+            };
+            let mut piece = table.clone();
+            for key in parent.split('.').filter(|k| !k.is_empty()).rev() {
+                let mut wrapper = Values::new();
+                wrapper.insert(key.to_string(), Value::Object(piece));
+                piece = wrapper;
+            }
+            merge_keep(&mut imported, &piece);
+        }
+    }
+    let mut values = cvals;
+    merge_keep(&mut values, &imported);
+    chart.values = values;
+}
+
+fn table_at<'a>(values: &'a Values, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.').filter(|p| !p.is_empty());
+    let mut cur = values.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.as_object()?.get(p)?;
+    }
+    Some(cur)
+}
+
 /// Copies the parent's `global` into a subchart's values; the parent wins.
 fn coalesce_globals(dest: &mut Values, parent: &Values) {
     let src = match parent.get("global") {

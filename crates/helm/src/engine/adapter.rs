@@ -301,7 +301,10 @@ impl Instrument<'_> {
         match &self.src {
             Some(s) => {
                 let end = pos.offset.min(s.len());
-                let start = s[..end].rfind('\n').map_or(0, |i| i + 1);
+                let Some(before) = s.get(..end) else {
+                    return 0;
+                };
+                let start = before.rfind('\n').map_or(0, |i| i + 1);
                 s.get(start..end).map_or(0, |t| t.chars().count()) + 1
             }
             None => 0,

@@ -431,6 +431,33 @@ mod tests {
     }
 
     #[test]
+    fn failures_inside_included_templates_name_the_defining_file() {
+        let c = chart(&[
+            (
+                "templates/_helpers.tpl",
+                "{{- define \"h\" -}}\n\n{{ required \"x is needed\" .x }}\n{{- end }}",
+            ),
+            ("templates/a.yaml", "a: {{ include \"h\" (dict) }}"),
+        ]);
+        let err = render(&c, &Values::new(), &RenderOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "template t/templates/_helpers.tpl:3:4 failed: x is needed"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_template_and_line() {
+        let err = render_one("ok\n{{ if }}", "").unwrap_err();
+        assert!(
+            matches!(&err, HelmError::Parse { location, .. } if location.template == "t/templates/x.yaml" && location.line == 2),
+            "{err}"
+        );
+        let err = render_one("{{ include \"nope\" . }}", "").unwrap_err();
+        assert!(err.to_string().contains("x.yaml:1:4"), "{err}");
+    }
+
+    #[test]
     fn unknown_functions_are_refused_when_parsing() {
         let err = render_one("\n\n  {{ nosuchfunc 1 }}", "").unwrap_err();
         assert_eq!(
