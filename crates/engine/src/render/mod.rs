@@ -456,8 +456,8 @@ pub fn render_resource_change(
     out.push_str(" {");
     let mut printer = BodyPrinter::new(color, rc.action, &rc.required_replace);
     let ty = schema.implied_type();
-    let before = typed_or_null(&rc.before, &ty);
-    let after = typed_or_null(&rc.after, &ty);
+    let before = values::normalize_blocks(&typed_or_null(&rc.before, &ty), schema);
+    let after = values::normalize_blocks(&typed_or_null(&rc.after, &ty), schema);
     let result = printer.write_block_body(schema, &before, &after, 6, &mut Vec::new());
     out.push_str(&printer.out);
     if result.body_written {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use meshform_lang::schema::{Attribute, NestedBlock, Nesting};
+use meshform_lang::schema::{Attribute, Block, NestedBlock, Nesting};
 use meshform_lang::{Data, Type, Value};
 
 /// One step of the path of the value being printed. Set elements are
@@ -182,4 +182,115 @@ pub(crate) fn scan_lines(s: &str) -> Vec<&str> {
         .into_iter()
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .collect()
+}
+
+/// `NormalizeObjectFromLegacySDK`, which Terraform applies before printing:
+/// a nested block's value is never unknown or null itself. An unknown
+/// single block becomes a block of unknown attributes, an unknown list or
+/// set of blocks one such block, a null list or set an empty one and a null
+/// group block an empty block. Marks stay where they were.
+pub(crate) fn normalize_blocks(val: &Value, schema: &Block) -> Value {
+    if !val.is_known() {
+        // Terraform reads each attribute of an unknown object as unknown.
+        let mut attrs = BTreeMap::new();
+        for (name, a) in &schema.attributes {
+            attrs.insert(name.clone(), Value::unknown(a.implied_type()));
+        }
+        for (name, b) in &schema.block_types {
+            attrs.insert(name.clone(), Value::unknown(block_type(b)));
+        }
+        let object = Value::object(attrs).mark_sensitive_if(val.is_sensitive());
+        return normalize_blocks(&object, schema);
+    }
+    let Some(attrs) = val.as_entries() else {
+        return if val.is_null() {
+            Value::null(schema.implied_type()).mark_sensitive_if(val.is_sensitive())
+        } else {
+            val.clone()
+        };
+    };
+    let mut out = attrs.clone();
+    for (name, nested) in &schema.block_types {
+        let Some(lv) = attrs.get(name) else {
+            continue;
+        };
+        let inner = &nested.block;
+        if inner.implied_type().has_dynamic() {
+            continue;
+        }
+        let element = inner.implied_type();
+        let normalized = match nested.nesting {
+            Nesting::Single | Nesting::Group => {
+                if !lv.is_known() {
+                    unknown_block_stub(inner)
+                } else if lv.is_null() && nested.nesting == Nesting::Group {
+                    empty_block(inner)
+                } else {
+                    normalize_blocks(lv, inner)
+                }
+            }
+            Nesting::List => match lv.data() {
+                Data::Unknown(_) => Value::list(element, vec![unknown_block_stub(inner)]),
+                Data::List(_, items) => Value::list(
+                    element,
+                    items.iter().map(|i| normalize_blocks(i, inner)).collect(),
+                ),
+                _ => Value::list(element, Vec::new()),
+            },
+            Nesting::Set => match lv.data() {
+                Data::Unknown(_) => Value::set(element, vec![unknown_block_stub(inner)]),
+                Data::Set(_, items) => Value::set(
+                    element,
+                    items.iter().map(|i| normalize_blocks(i, inner)).collect(),
+                ),
+                _ => Value::set(element, Vec::new()),
+            },
+            Nesting::Map => lv.clone(),
+        };
+        out.insert(
+            name.clone(),
+            normalized.mark_sensitive_if(lv.is_sensitive()),
+        );
+    }
+    Value::object(out).mark_sensitive_if(val.is_sensitive())
+}
+
+/// A block whose every leaf attribute is unknown.
+fn unknown_block_stub(schema: &Block) -> Value {
+    let mut out = std::collections::BTreeMap::new();
+    for (name, a) in &schema.attributes {
+        out.insert(name.clone(), Value::unknown(a.implied_type()));
+    }
+    for (name, nested) in &schema.block_types {
+        let inner = &nested.block;
+        let v = match nested.nesting {
+            Nesting::Single | Nesting::Group => unknown_block_stub(inner),
+            Nesting::List => Value::list(inner.implied_type(), vec![unknown_block_stub(inner)]),
+            Nesting::Set => Value::set(inner.implied_type(), vec![unknown_block_stub(inner)]),
+            Nesting::Map => Value::map(inner.implied_type(), Default::default()),
+        };
+        out.insert(name.clone(), v);
+    }
+    Value::object(out)
+}
+
+/// The value of a group block left out of the configuration: null
+/// attributes and empty nested block collections.
+fn empty_block(schema: &Block) -> Value {
+    let mut out = std::collections::BTreeMap::new();
+    for (name, a) in &schema.attributes {
+        out.insert(name.clone(), Value::null(a.implied_type()));
+    }
+    for (name, nested) in &schema.block_types {
+        let inner = &nested.block;
+        let v = match nested.nesting {
+            Nesting::Single => Value::null(inner.implied_type()),
+            Nesting::Group => empty_block(inner),
+            Nesting::List => Value::list(inner.implied_type(), Vec::new()),
+            Nesting::Set => Value::set(inner.implied_type(), Vec::new()),
+            Nesting::Map => Value::map(inner.implied_type(), Default::default()),
+        };
+        out.insert(name.clone(), v);
+    }
+    Value::object(out)
 }

@@ -955,3 +955,32 @@ fn saved_plans_read_back_equal_with_marks_unknowns_and_every_digit() {
     }
     assert!(compared > 0);
 }
+
+#[test]
+fn unknown_blocks_print_as_one_block_of_unknown_attributes() {
+    let block = serde_json::json!({
+        "attributes": {"id": {"type": "string", "computed": true}},
+        "block_types": {"filter": {"nesting_mode": "list", "block": {
+            "attributes": {"name": {"type": "string", "optional": true}}
+        }}}
+    });
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["create"],
+            "before": null,
+            "after": {},
+            "after_unknown": {"id": true, "filter": true},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be created
+  + resource "test_instance" "example" {
+      + id = (known after apply)
+
+      + filter {
+          + name = (known after apply)
+        }
+    }
+"#,
+    );
+}
