@@ -941,6 +941,338 @@ fn go_type(t: &Type) -> String {
     }
 }
 
+/// Terraform's `AssertObjectCompatible`: the problems in the new value a
+/// provider returned from apply, against the value it planned (unknown
+/// planned values may become anything of their type; everything known
+/// must stay as planned).
+pub fn assert_object_compatible(
+    block: &Block,
+    planned: &Value,
+    actual: &Value,
+) -> Vec<PlanProblem> {
+    let mut out = Vec::new();
+    object_compatible(block, planned, actual, &mut Vec::new(), &mut out);
+    out
+}
+
+impl PlanProblem {
+    /// Terraform's diagnostic detail for this problem in the result of
+    /// applying `address` by `provider` ("Provider produced inconsistent
+    /// result after apply").
+    pub fn apply_detail(&self, provider: &str, address: &str) -> String {
+        format!(
+            "When applying changes to {address}, provider \"{provider}\" produced an unexpected new value: {self}.\n\nThis is a bug in the provider, which should be reported in the provider's own issue tracker."
+        )
+    }
+}
+
+fn object_compatible(
+    block: &Block,
+    planned: &Value,
+    actual: &Value,
+    path: &mut Path,
+    out: &mut Vec<PlanProblem>,
+) {
+    let at_root = if path.is_empty() {
+        "Root resource "
+    } else {
+        ""
+    };
+    if planned.is_null() && !actual.is_null() {
+        out.push(PlanProblem::new(
+            path,
+            format!("{at_root}was absent, but now present"),
+        ));
+        return;
+    }
+    if actual.is_null() && !planned.is_null() {
+        out.push(PlanProblem::new(
+            path,
+            format!("{at_root}was present, but now absent"),
+        ));
+        return;
+    }
+    if planned.is_null() {
+        return;
+    }
+    for (name, a) in &block.attributes {
+        let pv = get(planned, name, || attr_type(a));
+        let av = get(actual, name, || attr_type(a));
+        path.push(PathStep::Attr(name.clone()));
+        let mut found = Vec::new();
+        let (pu, au) = (pv.clone().unmark_deep(), av.clone().unmark_deep());
+        value_compatible(&pu, &au, path, &mut found);
+        if a.sensitive || pv.contains_sensitive() || av.contains_sensitive() {
+            if !found.is_empty() {
+                out.push(PlanProblem::new(
+                    path,
+                    "inconsistent values for sensitive attribute",
+                ));
+            }
+        } else {
+            out.extend(found);
+        }
+        path.pop();
+    }
+    for (name, nb) in &block.block_types {
+        let pv = get(planned, name, || block_type_of(nb));
+        let av = get(actual, name, || block_type_of(nb));
+        path.push(PathStep::Attr(name.clone()));
+        blocks_compatible(nb, &pv, &av, path, out);
+        path.pop();
+    }
+}
+
+fn blocks_compatible(
+    nb: &NestedBlock,
+    planned: &Value,
+    actual: &Value,
+    path: &mut Path,
+    out: &mut Vec<PlanProblem>,
+) {
+    match nb.nesting {
+        Nesting::Single | Nesting::Group => {
+            // An unknown dynamic block may turn out to be no block at all.
+            if !planned.is_known() && actual.is_null() {
+                return;
+            }
+            if !planned.is_known() {
+                return;
+            }
+            object_compatible(&nb.block, planned, actual, path, out);
+        }
+        Nesting::List => {
+            let (Some(ps), Some(xs)) = (planned.as_elements(), actual.as_elements()) else {
+                return;
+            };
+            if ps.len() != xs.len() {
+                out.push(PlanProblem::new(
+                    path,
+                    format!("block count changed from {} to {}", ps.len(), xs.len()),
+                ));
+                return;
+            }
+            for (i, (p, x)) in ps.iter().zip(xs).enumerate() {
+                path.push(PathStep::Index(i));
+                object_compatible(&nb.block, p, x, path, out);
+                path.pop();
+            }
+        }
+        Nesting::Map => {
+            let (Some(ps), Some(xs)) = (planned.as_entries(), actual.as_entries()) else {
+                return;
+            };
+            for (k, p) in ps {
+                let Some(x) = xs.get(k) else {
+                    out.push(PlanProblem::new(
+                        path,
+                        format!("block key {k:?} has vanished"),
+                    ));
+                    continue;
+                };
+                path.push(PathStep::Key(k.clone()));
+                object_compatible(&nb.block, p, x, path, out);
+                path.pop();
+            }
+            for k in xs.keys() {
+                if !ps.contains_key(k) {
+                    out.push(PlanProblem::new(
+                        path,
+                        format!("new block key {k:?} has appeared"),
+                    ));
+                }
+            }
+        }
+        Nesting::Set => {
+            let (Some(ps), Some(xs)) = (planned.as_elements(), actual.as_elements()) else {
+                return;
+            };
+            out.extend(set_compatible(ps, xs, path, |p, x| {
+                let mut found = Vec::new();
+                object_compatible(&nb.block, p, x, &mut Vec::new(), &mut found);
+                found.is_empty()
+            }));
+            if ps.len() < xs.len() {
+                out.push(PlanProblem::new(
+                    path,
+                    format!("block set length changed from {} to {}", ps.len(), xs.len()),
+                ));
+            }
+        }
+    }
+}
+
+/// Whether a value of type `have` may stand where `want` was planned
+/// (`Dynamic` accepts anything).
+fn type_conforms(have: &Type, want: &Type) -> bool {
+    match (have, want) {
+        (_, Type::Dynamic) => true,
+        (Type::List(a), Type::List(b))
+        | (Type::Set(a), Type::Set(b))
+        | (Type::Map(a), Type::Map(b)) => type_conforms(a, b),
+        (Type::Tuple(a), Type::Tuple(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| type_conforms(x, y))
+        }
+        (Type::Object { attrs: a, .. }, Type::Object { attrs: b, .. }) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, ta), (kb, tb))| ka == kb && type_conforms(ta, tb))
+        }
+        _ => have == want,
+    }
+}
+
+fn value_compatible(planned: &Value, actual: &Value, path: &mut Path, out: &mut Vec<PlanProblem>) {
+    let want = planned.ty();
+    if want == Type::Dynamic {
+        return;
+    }
+    if !type_conforms(&actual.ty(), &want) {
+        out.push(PlanProblem::new(
+            path,
+            format!(
+                "wrong final value type: {} required",
+                crate::decode::friendly_name(&want)
+            ),
+        ));
+        return;
+    }
+    if !planned.is_known() {
+        return;
+    }
+    if actual.is_null() {
+        if !planned.is_null() {
+            out.push(PlanProblem::new(
+                path,
+                format!("was {}, but now null", go_string(planned)),
+            ));
+        }
+        return;
+    }
+    if planned.is_null() {
+        out.push(PlanProblem::new(
+            path,
+            format!("was null, but now {}", go_string(actual)),
+        ));
+        return;
+    }
+    if !actual.is_known() {
+        out.push(PlanProblem::new(path, "was known, but now unknown"));
+        return;
+    }
+    match (planned.data(), actual.data()) {
+        (Data::List(_, ps), Data::List(_, xs)) | (Data::Tuple(ps), Data::Tuple(xs)) => {
+            for (i, p) in ps.iter().enumerate() {
+                path.push(PathStep::Index(i));
+                match xs.get(i) {
+                    Some(x) => value_compatible(p, x, path, out),
+                    None => out.push(PlanProblem::new(path, "element has vanished")),
+                }
+                path.pop();
+            }
+            for i in ps.len()..xs.len() {
+                out.push(PlanProblem::new(
+                    path,
+                    format!("new element {i} has appeared"),
+                ));
+            }
+        }
+        (Data::Map(_, ps), Data::Map(_, xs)) => {
+            for (k, p) in ps {
+                path.push(PathStep::Key(k.clone()));
+                match xs.get(k) {
+                    Some(x) => value_compatible(p, x, path, out),
+                    None => out.push(PlanProblem::new(path, "element has vanished")),
+                }
+                path.pop();
+            }
+            for k in xs.keys() {
+                if !ps.contains_key(k) {
+                    out.push(PlanProblem::new(
+                        path,
+                        format!("new element {k:?} has appeared"),
+                    ));
+                }
+            }
+        }
+        (Data::Object(ps), Data::Object(xs)) => {
+            for (k, p) in ps {
+                if let Some(x) = xs.get(k) {
+                    path.push(PathStep::Attr(k.clone()));
+                    value_compatible(p, x, path, out);
+                    path.pop();
+                }
+            }
+        }
+        (Data::Set(_, ps), Data::Set(_, xs)) => {
+            out.extend(set_compatible(ps, xs, path, |p, x| {
+                let mut found = Vec::new();
+                value_compatible(p, x, &mut Vec::new(), &mut found);
+                found.is_empty()
+            }));
+        }
+        _ => {
+            if planned.equals(actual).as_bool() != Some(true) {
+                out.push(PlanProblem::new(
+                    path,
+                    format!("was {}, but now {}", go_string(planned), go_string(actual)),
+                ));
+            }
+        }
+    }
+}
+
+/// Set elements have no identity: every planned element must correspond
+/// to some actual element and the other way round.
+fn set_compatible(
+    planned: &[Value],
+    actual: &[Value],
+    path: &[PathStep],
+    compatible: impl Fn(&Value, &Value) -> bool,
+) -> Vec<PlanProblem> {
+    let mut planned_ok = vec![false; planned.len()];
+    let mut actual_ok = vec![false; actual.len()];
+    for (i, p) in planned.iter().enumerate() {
+        for (j, x) in actual.iter().enumerate() {
+            if compatible(p, x) {
+                planned_ok[i] = true;
+                actual_ok[j] = true;
+            }
+        }
+    }
+    let mut out: Vec<PlanProblem> = planned_ok
+        .iter()
+        .zip(planned)
+        .filter(|(ok, _)| !**ok)
+        .map(|(_, p)| {
+            PlanProblem::new(
+                path,
+                format!(
+                    "planned set element {} does not correlate with any element in actual",
+                    go_string(p)
+                ),
+            )
+        })
+        .collect();
+    if !out.is_empty() {
+        return out;
+    }
+    out.extend(
+        actual_ok
+            .iter()
+            .zip(actual)
+            .filter(|(ok, _)| !**ok)
+            .map(|(_, x)| {
+                PlanProblem::new(
+                    path,
+                    format!("provider produced extraneous value: {}", go_string(x)),
+                )
+            }),
+    );
+    out
+}
+
 /// The paths at which `before` and `after` differ, marks aside: as deep
 /// as both sides have the same shape (objects by attribute, maps by key,
 /// lists and tuples of equal length by index); a set, a value that is
@@ -1813,6 +2145,39 @@ mod tests {
         assert_eq!(paths, [".note", ".rule", ".step[0].n"]);
         assert!(paths_that_differ(&a, &a.clone().mark_sensitive()).is_empty());
         assert!(values_equal_ignoring_marks(&a, &a.clone().mark_sensitive()));
+    }
+
+    #[test]
+    fn apply_results_must_keep_what_was_planned() {
+        let planned = mark_computed_nulls_unknown(
+            &schema(),
+            &val(json!({"name": "a", "rule": [{"port": 1}]})),
+            &val(json!({"name": "a", "rule": [{"port": 1}]})),
+        );
+        let actual = val(json!({"id": "i", "name": "a", "zone": "z",
+                                "rule": [{"port": 1, "rid": "r"}]}));
+        assert!(assert_object_compatible(&schema(), &planned, &actual).is_empty());
+        let wrong = with(
+            &with(&actual, "name", Value::string("b")),
+            "secret",
+            Value::string("s"),
+        );
+        let found: Vec<String> = assert_object_compatible(&schema(), &planned, &wrong)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ".name: was cty.StringVal(\"a\"), but now cty.StringVal(\"b\")",
+                ".secret: inconsistent values for sensitive attribute",
+            ]
+        );
+        let gone = assert_object_compatible(&schema(), &planned, &Value::null(ty()));
+        assert_eq!(
+            gone[0].apply_detail("registry.terraform.io/hashicorp/fake", "fake_thing.a"),
+            "When applying changes to fake_thing.a, provider \"registry.terraform.io/hashicorp/fake\" produced an unexpected new value: Root resource was present, but now absent.\n\nThis is a bug in the provider, which should be reported in the provider's own issue tracker."
+        );
     }
 
     #[test]

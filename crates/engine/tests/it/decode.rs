@@ -28,6 +28,8 @@ pub struct Step {
     pub module: Module,
     pub schemas: Schemas,
     pub plan: J,
+    /// The state after the step's apply (`None`: the step only planned).
+    pub applied_state: Option<J>,
     pub files: MemoryFiles,
     /// Keeps the loaded directory alive while `module` points into it.
     _dir: tempfile::TempDir,
@@ -123,6 +125,7 @@ fn scenario_steps(dir: &Path, schemas: &Schemas) -> Vec<Step> {
                 module,
                 schemas: schemas.clone(),
                 plan,
+                applied_state: read_json(&dir.join(format!("step{n}.tfstate.json"))),
                 files,
                 _dir: tmp,
             });

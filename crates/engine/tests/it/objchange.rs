@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use meshform_config::Module;
 use meshform_engine::decode::value_type;
 use meshform_engine::objchange::{
-    assert_plan_valid, format_path, mark_computed_nulls_unknown, paths_that_differ, proposed_new,
-    requires_replace_paths, values_equal_ignoring_marks, Path,
+    assert_object_compatible, assert_plan_valid, format_path, mark_computed_nulls_unknown,
+    paths_that_differ, proposed_new, requires_replace_paths, values_equal_ignoring_marks, Path,
 };
 use meshform_lang::addr::ResourceMode;
 use meshform_lang::schema::{Block, RequiresReplace};
@@ -221,12 +221,17 @@ fn is_legacy(provider: &str) -> bool {
     provider.ends_with("hashicorp/kubernetes") || provider.ends_with("hashicorp/helm")
 }
 
-/// `v` with every number rounded to the nearest float64, the precision of
-/// numbers in plan JSON.
+/// `v` with every number rounded to 15 significant digits, below the
+/// precision of numbers in plan and state JSON.
 fn round_numbers(v: &Value) -> Value {
     let sensitive = v.is_sensitive();
     let out = match v.data() {
-        Data::Number(n) => Number::from_f64(n.to_f64()).map_or_else(|| v.clone(), Value::number),
+        Data::Number(n) => {
+            // 15 significant digits: the goldens print the same number
+            // with float64 digits that differ in the last place.
+            let rounded: f64 = format!("{:.14e}", n.to_f64()).parse().unwrap_or(f64::NAN);
+            Number::from_f64(rounded).map_or_else(|| v.clone(), Value::number)
+        }
         Data::List(t, xs) => Value::list(t.clone(), xs.iter().map(round_numbers).collect()),
         Data::Set(t, xs) => Value::set(t.clone(), xs.iter().map(round_numbers).collect()),
         Data::Tuple(xs) => Value::tuple(xs.iter().map(round_numbers).collect()),
@@ -453,4 +458,89 @@ fn check_changes(steps: &[Step]) -> Counts {
         created,
         replaced,
     }
+}
+
+/// Every resource instance of a state file (v4), by address.
+fn state_instances(state: &J) -> BTreeMap<String, J> {
+    let mut out = BTreeMap::new();
+    for r in state
+        .get("resources")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let text = |k: &str| r.get(k).and_then(J::as_str).unwrap_or_default().to_owned();
+        let module = r
+            .get("module")
+            .and_then(J::as_str)
+            .map(|m| format!("{m}."))
+            .unwrap_or_default();
+        let mode = if text("mode") == "data" { "data." } else { "" };
+        let base = format!("{module}{mode}{}.{}", text("type"), text("name"));
+        for inst in r
+            .get("instances")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = match inst.get("index_key") {
+                Some(J::Number(n)) => format!("[{n}]"),
+                Some(J::String(k)) => format!("[{k:?}]"),
+                _ => String::new(),
+            };
+            if let Some(attrs) = inst.get("attributes") {
+                out.insert(format!("{base}{key}"), attrs.clone());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn applied_objects_are_compatible_with_their_plans() {
+    let Some(steps) = all_steps() else { return };
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for step in &steps {
+        let Some(state) = &step.applied_state else {
+            continue;
+        };
+        let applied = state_instances(state);
+        let changes = step.plan.get("resource_changes").and_then(J::as_array);
+        for rc in changes.into_iter().flatten() {
+            let text = |k: &str| rc.get(k).and_then(J::as_str).unwrap_or_default();
+            let address = text("address");
+            let mode = if text("mode") == "data" {
+                ResourceMode::Data
+            } else {
+                ResourceMode::Managed
+            };
+            let Some((provider, schema)) = resource_schema(&step.schemas, mode, text("type"))
+            else {
+                continue;
+            };
+            let Some(change) = rc.get("change") else {
+                continue;
+            };
+            if is_legacy(&provider) || change.get("after").is_none_or(J::is_null) {
+                continue;
+            }
+            let ty = value_type(&schema.block.implied_type());
+            let planned = round_numbers(&value_from_plan(
+                change.get("after"),
+                change.get("after_unknown"),
+                &ty,
+            ));
+            let actual = applied.get(address).map_or_else(
+                || Value::null(ty.clone()),
+                |a| round_numbers(&value_from_plan(Some(a), None, &ty)),
+            );
+            checked += 1;
+            for p in assert_object_compatible(&schema.block, &planned, &actual) {
+                failures.push(format!("{} {address}: {p}", step.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked > 30, "only {checked} applied objects checked");
 }
