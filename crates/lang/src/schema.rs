@@ -606,6 +606,13 @@ impl Attribute {
         self.spec_type(false)
     }
 
+    /// The type a configuration value is converted to: nested objects
+    /// mark their optional and computed members `optional(...)`, so a
+    /// value may leave them out (they become null).
+    pub fn constraint_type(&self) -> Type {
+        self.spec_type(true)
+    }
+
     fn spec_type(&self, keep_optional: bool) -> Type {
         match &self.ty {
             AttributeType::Type(t) => t.clone(),

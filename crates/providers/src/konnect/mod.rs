@@ -2,6 +2,10 @@
 //! kong/konnect 2.4.1 system-account resources, described by generated
 //! tables and served by one generic implementation.
 
+pub mod client;
+pub mod provider;
 pub mod tables;
+pub mod wire;
 
+pub use provider::{KonnectFactory, KonnectProvider};
 pub use tables::{KonnectTables, ResourceTable, KONNECT, KONNECT_BETA};

@@ -1,5 +1,6 @@
 //! Integration tests of meshform-providers, one module per feature.
 
+mod konnect_sandbox;
 mod konnect_tables;
 mod kuma_policies;
 mod planning;

@@ -1,0 +1,503 @@
+//! The Konnect providers against the sandbox Konnect server: the guide's
+//! resources created, read, updated, imported and deleted, and offline
+//! validation of policy specs.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use meshform_lang::{FixedClock, Type, Value};
+use meshform_providers::konnect::{KonnectFactory, KonnectTables};
+use meshform_providers::kuma::PolicyTables;
+use meshform_providers::planning::proposed_new_state;
+use meshform_providers::provider::{
+    ApplyResourceChangeRequest, ConfigureRequest, ImportResourceStateRequest,
+    PlanResourceChangeRequest, Provider, ProviderFactory, ReadResourceRequest,
+};
+use meshform_sandbox::{Sandbox, SandboxConfig};
+
+const TOKEN: &str = "kpat_meshformtest0000000000000000000000000000000000000";
+
+fn factories() -> (KonnectFactory, KonnectFactory) {
+    let tables = Arc::new(KonnectTables::load().unwrap());
+    let policies = Arc::new(PolicyTables::load().unwrap());
+    (
+        KonnectFactory::beta(tables.clone(), policies.clone()),
+        KonnectFactory::ga(tables, policies),
+    )
+}
+
+fn object(factory: &KonnectFactory, type_name: &str, set: Vec<(&str, Value)>) -> Value {
+    let schema = factory.schema();
+    let block = &schema.resources[type_name].block;
+    let mut attrs: BTreeMap<String, Value> = block
+        .attributes
+        .iter()
+        .map(|(k, a)| (k.clone(), Value::null(a.implied_type())))
+        .collect();
+    for (k, v) in set {
+        attrs.insert(k.to_owned(), v);
+    }
+    Value::object(attrs)
+}
+
+fn configure(factory: &KonnectFactory, url: &str, token: &str) -> Arc<dyn Provider> {
+    let config = object_provider(factory, url, token);
+    let env = BTreeMap::from([("MESHFORM_KONNECT_IDENTITY_URL".to_owned(), url.to_owned())]);
+    factory
+        .configure(ConfigureRequest {
+            config,
+            offline: false,
+            clock: Arc::new(FixedClock(chrono::Utc::now())),
+            env,
+        })
+        .unwrap_or_else(|_| panic!("configure"))
+}
+
+fn object_provider(factory: &KonnectFactory, url: &str, token: &str) -> Value {
+    let block = &factory.schema().provider.block;
+    let mut attrs: BTreeMap<String, Value> = block
+        .attributes
+        .iter()
+        .map(|(k, a)| (k.clone(), Value::null(a.implied_type())))
+        .collect();
+    attrs.insert("server_url".into(), Value::string(url));
+    attrs.insert("personal_access_token".into(), Value::string(token));
+    Value::object(attrs)
+}
+
+/// Plans and applies `config` over `prior`; returns the new state and
+/// whether the plan asked for replacement.
+async fn converge(
+    factory: &KonnectFactory,
+    provider: &Arc<dyn Provider>,
+    type_name: &str,
+    prior: &Value,
+    config: &Value,
+) -> (Value, bool) {
+    let block = &factory.schema().resources[type_name].block;
+    let diags = factory.validate_resource_config(type_name, config);
+    assert!(!diags.has_errors(), "{type_name}: {diags:?}");
+    let plan = provider
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: type_name.into(),
+            prior_state: prior.clone(),
+            proposed_new_state: proposed_new_state(block, prior, config),
+            config: config.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert!(!plan.diagnostics.has_errors(), "{:?}", plan.diagnostics);
+    let replace = !plan.requires_replace.is_empty();
+    let applied = provider
+        .apply_resource_change(ApplyResourceChangeRequest {
+            type_name: type_name.into(),
+            prior_state: prior.clone(),
+            planned_state: plan.planned_state.unwrap(),
+            config: config.clone(),
+            planned_private: Vec::new(),
+        })
+        .await;
+    assert!(
+        !applied.diagnostics.has_errors(),
+        "{type_name}: {:?}",
+        applied.diagnostics
+    );
+    (applied.new_state.unwrap(), replace)
+}
+
+/// After an apply, planning the same configuration again changes nothing.
+async fn assert_no_changes(
+    factory: &KonnectFactory,
+    provider: &Arc<dyn Provider>,
+    type_name: &str,
+    state: &Value,
+    config: &Value,
+) {
+    let block = &factory.schema().resources[type_name].block;
+    let read = provider
+        .read_resource(ReadResourceRequest {
+            type_name: type_name.into(),
+            current_state: state.clone(),
+            private: Vec::new(),
+        })
+        .await;
+    assert!(!read.diagnostics.has_errors(), "{:?}", read.diagnostics);
+    let refreshed = read.new_state.unwrap();
+    let plan = provider
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: type_name.into(),
+            prior_state: refreshed.clone(),
+            proposed_new_state: proposed_new_state(block, &refreshed, config),
+            config: config.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_eq!(plan.planned_state.unwrap(), refreshed, "{type_name} drifts");
+    assert!(plan.requires_replace.is_empty());
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Value {
+    Value::map(
+        Type::String,
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::string(*v)))
+            .collect(),
+    )
+}
+
+fn run<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f);
+}
+
+#[test]
+fn guide_konnect_resources_against_the_sandbox() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        personal_access_tokens: vec![TOKEN.to_owned()],
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let url = sandbox.konnect_url().to_owned();
+    let (beta, ga) = factories();
+    run(async {
+        let p = configure(&beta, &url, TOKEN);
+        let null = |t: &str| Value::null(beta.schema().resources[t].block.implied_type());
+
+        // The control plane.
+        let cp_config = object(
+            &beta,
+            "konnect_mesh_control_plane",
+            vec![
+                ("name", Value::string("tf-cp")),
+                (
+                    "description",
+                    Value::string("A control plane created using terraform"),
+                ),
+                ("labels", labels(&[("terraform", "true")])),
+            ],
+        );
+        let (cp, _) = converge(
+            &beta,
+            &p,
+            "konnect_mesh_control_plane",
+            &null("konnect_mesh_control_plane"),
+            &cp_config,
+        )
+        .await;
+        let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
+        assert_no_changes(&beta, &p, "konnect_mesh_control_plane", &cp, &cp_config).await;
+
+        // The mesh, then mTLS added in place.
+        let mesh_config = |mtls: Value| {
+            object(
+                &beta,
+                "konnect_mesh",
+                vec![
+                    ("cp_id", Value::string(&cp_id)),
+                    ("name", Value::string("my-mesh")),
+                    ("type", Value::string("Mesh")),
+                    (
+                        "skip_creating_initial_policies",
+                        Value::list(Type::String, vec![Value::string("*")]),
+                    ),
+                    ("mtls", mtls),
+                ],
+            )
+        };
+        let block = &beta.schema().resources["konnect_mesh"].block;
+        let mtls_ty = block.attributes["mtls"].implied_type();
+        let (mesh, _) = converge(
+            &beta,
+            &p,
+            "konnect_mesh",
+            &null("konnect_mesh"),
+            &mesh_config(Value::null(mtls_ty.clone())),
+        )
+        .await;
+        assert_no_changes(
+            &beta,
+            &p,
+            "konnect_mesh",
+            &mesh,
+            &mesh_config(Value::null(mtls_ty.clone())),
+        )
+        .await;
+        let mtls_json = serde_json::json!({"backends": [{"name": "ca-1", "type": "builtin"}]});
+        let mtls = meshform_lang::convert(
+            &Value::from_json(&mtls_json, &meshform_lang::implied_type(&mtls_json)).unwrap(),
+            &block.attributes["mtls"].constraint_type(),
+        )
+        .unwrap();
+        let (mesh, replace) =
+            converge(&beta, &p, "konnect_mesh", &mesh, &mesh_config(mtls.clone())).await;
+        assert!(!replace);
+        assert_no_changes(&beta, &p, "konnect_mesh", &mesh, &mesh_config(mtls)).await;
+
+        // The guide's traffic permission, labelled as the guide does.
+        let mtp_block = &beta.schema().resources["konnect_mesh_traffic_permission"].block;
+        let spec_json = serde_json::json!({"from": [{"target_ref": {"kind": "Mesh"}, "default": {"action": "Allow"}}]});
+        let spec = meshform_lang::convert(
+            &Value::from_json(&spec_json, &meshform_lang::implied_type(&spec_json)).unwrap(),
+            &mtp_block.attributes["spec"].constraint_type(),
+        )
+        .unwrap();
+        let mtp_config = object(
+            &beta,
+            "konnect_mesh_traffic_permission",
+            vec![
+                ("cp_id", Value::string(&cp_id)),
+                ("mesh", Value::string("my-mesh")),
+                ("name", Value::string("allow-all")),
+                ("type", Value::string("MeshTrafficPermission")),
+                ("labels", labels(&[("kuma.io/mesh", "my-mesh")])),
+                ("spec", spec.clone()),
+            ],
+        );
+        let (mtp, _) = converge(
+            &beta,
+            &p,
+            "konnect_mesh_traffic_permission",
+            &null("konnect_mesh_traffic_permission"),
+            &mtp_config,
+        )
+        .await;
+        assert_no_changes(
+            &beta,
+            &p,
+            "konnect_mesh_traffic_permission",
+            &mtp,
+            &mtp_config,
+        )
+        .await;
+        // Without the label in configuration, the server's label is no drift.
+        let unlabelled = object(
+            &beta,
+            "konnect_mesh_traffic_permission",
+            vec![
+                ("cp_id", Value::string(&cp_id)),
+                ("mesh", Value::string("my-mesh")),
+                ("name", Value::string("no-label")),
+                ("type", Value::string("MeshTrafficPermission")),
+                ("spec", spec),
+            ],
+        );
+        let (plain, _) = converge(
+            &beta,
+            &p,
+            "konnect_mesh_traffic_permission",
+            &null("konnect_mesh_traffic_permission"),
+            &unlabelled,
+        )
+        .await;
+        assert!(plain.get_attr("labels").unwrap().is_null());
+        assert_no_changes(
+            &beta,
+            &p,
+            "konnect_mesh_traffic_permission",
+            &plain,
+            &unlabelled,
+        )
+        .await;
+
+        // Import by the documented JSON identity.
+        let imported = p
+            .import_resource_state(ImportResourceStateRequest {
+                type_name: "konnect_mesh_traffic_permission".into(),
+                id: format!(r#"{{"cp_id":"{cp_id}","mesh":"my-mesh","name":"allow-all"}}"#),
+            })
+            .await;
+        assert!(
+            !imported.diagnostics.has_errors(),
+            "{:?}",
+            imported.diagnostics
+        );
+        assert_eq!(
+            imported.imported[0]
+                .state
+                .get_attr("spec")
+                .unwrap()
+                .to_json()
+                .unwrap(),
+            mtp.get_attr("spec").unwrap().to_json().unwrap()
+        );
+
+        // The system account, its role, and a token whose value is kept.
+        let g = configure(&ga, &url, TOKEN);
+        let gnull = |t: &str| Value::null(ga.schema().resources[t].block.implied_type());
+        let account_config = object(
+            &ga,
+            "konnect_system_account",
+            vec![
+                ("name", Value::string("mesh-sa")),
+                ("description", Value::string("zone token owner")),
+            ],
+        );
+        let (account, _) = converge(
+            &ga,
+            &g,
+            "konnect_system_account",
+            &gnull("konnect_system_account"),
+            &account_config,
+        )
+        .await;
+        let account_id = account.get_attr("id").unwrap().as_str().unwrap().to_owned();
+        let role_config = object(
+            &ga,
+            "konnect_system_account_role",
+            vec![
+                ("account_id", Value::string(&account_id)),
+                ("entity_id", Value::string(&cp_id)),
+                ("entity_region", Value::string("eu")),
+                ("entity_type_name", Value::string("Mesh Control Planes")),
+                ("role_name", Value::string("Connector")),
+            ],
+        );
+        let (role, _) = converge(
+            &ga,
+            &g,
+            "konnect_system_account_role",
+            &gnull("konnect_system_account_role"),
+            &role_config,
+        )
+        .await;
+        assert!(role.get_attr("id").unwrap().as_str().is_some());
+        let token_config = object(
+            &ga,
+            "konnect_system_account_access_token",
+            vec![
+                ("account_id", Value::string(&account_id)),
+                ("name", Value::string("zone-token")),
+                ("expires_at", Value::string("2099-01-01T00:00:00Z")),
+            ],
+        );
+        let (token, _) = converge(
+            &ga,
+            &g,
+            "konnect_system_account_access_token",
+            &gnull("konnect_system_account_access_token"),
+            &token_config,
+        )
+        .await;
+        let secret = token
+            .get_attr("token")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(secret.starts_with("spat_"), "{secret}");
+        assert_no_changes(
+            &ga,
+            &g,
+            "konnect_system_account_access_token",
+            &token,
+            &token_config,
+        )
+        .await;
+
+        // Destroy in reverse order; deleting twice is fine.
+        for (f, prov, t, state) in [
+            (&ga, &g, "konnect_system_account_access_token", &token),
+            (&ga, &g, "konnect_system_account_role", &role),
+            (&ga, &g, "konnect_system_account", &account),
+            (&beta, &p, "konnect_mesh_traffic_permission", &mtp),
+            (&beta, &p, "konnect_mesh_traffic_permission", &mtp),
+            (&beta, &p, "konnect_mesh_traffic_permission", &plain),
+            (&beta, &p, "konnect_mesh", &mesh),
+            (&beta, &p, "konnect_mesh_control_plane", &cp),
+        ] {
+            let resp = prov
+                .apply_resource_change(ApplyResourceChangeRequest {
+                    type_name: t.into(),
+                    prior_state: state.clone(),
+                    planned_state: Value::null(state.ty()),
+                    config: Value::null(state.ty()),
+                    planned_private: Vec::new(),
+                })
+                .await;
+            assert!(
+                !resp.diagnostics.has_errors(),
+                "{t}: {:?}",
+                resp.diagnostics
+            );
+            let _ = f;
+        }
+        let gone = p
+            .read_resource(ReadResourceRequest {
+                type_name: "konnect_mesh_control_plane".into(),
+                current_state: cp.clone(),
+                private: Vec::new(),
+            })
+            .await;
+        assert!(gone.new_state.is_none());
+    });
+    sandbox.shutdown();
+}
+
+#[test]
+fn a_bad_token_is_one_clear_error() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        personal_access_tokens: vec![TOKEN.to_owned()],
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let url = sandbox.konnect_url().to_owned();
+    let (beta, _) = factories();
+    run(async {
+        let p = configure(&beta, &url, "kpat_wrong");
+        let config = object(
+            &beta,
+            "konnect_mesh_control_plane",
+            vec![("name", Value::string("x"))],
+        );
+        let resp = p
+            .apply_resource_change(ApplyResourceChangeRequest {
+                type_name: "konnect_mesh_control_plane".into(),
+                prior_state: Value::null(config.ty()),
+                planned_state: config.clone(),
+                config,
+                planned_private: Vec::new(),
+            })
+            .await;
+        assert_eq!(resp.diagnostics.iter().count(), 1);
+        let d = resp.diagnostics.iter().next().unwrap();
+        assert_eq!(d.summary, "Konnect rejected the credentials");
+        assert!(resp.new_state.is_none());
+    });
+    sandbox.shutdown();
+}
+
+#[test]
+fn policy_specs_are_checked_offline() {
+    let (beta, _) = factories();
+    let block = &beta.schema().resources["konnect_mesh_traffic_permission"].block;
+    let spec_json = serde_json::json!({"from": [{"target_ref": {"kind": "MeshZone"}, "default": {"action": "Alow"}}]});
+    let spec = meshform_lang::convert(
+        &Value::from_json(&spec_json, &meshform_lang::implied_type(&spec_json)).unwrap(),
+        &block.attributes["spec"].constraint_type(),
+    )
+    .unwrap();
+    let config = object(
+        &beta,
+        "konnect_mesh_traffic_permission",
+        vec![
+            ("cp_id", Value::string("cp")),
+            ("mesh", Value::string("m")),
+            ("name", Value::string("n")),
+            ("type", Value::string("MeshTrafficPermission")),
+            ("spec", spec),
+        ],
+    );
+    let diags = beta.validate_resource_config("konnect_mesh_traffic_permission", &config);
+    let details: Vec<&str> = diags.iter().map(|d| d.detail.as_str()).collect();
+    assert_eq!(details.len(), 2, "{details:#?}");
+    assert!(details
+        .iter()
+        .any(|d| d.contains("spec.from[0].default.action") && d.contains("\"Allow\"")));
+    assert!(details
+        .iter()
+        .any(|d| d.contains("spec.from[0].target_ref.kind") && d.contains("\"MeshService\"")));
+}
