@@ -12,6 +12,7 @@
 //! only door for `lookup`).
 
 pub mod chart;
+pub mod diff;
 pub mod engine;
 mod error;
 pub mod manifest;
