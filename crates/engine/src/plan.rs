@@ -233,9 +233,22 @@ impl Plan {
         self.drift.sort_by(compare_changes);
     }
 
-    /// Whether applying the plan would change anything: a resource change
-    /// other than a no-op (data source deletes excluded) or a root output
-    /// change.
+    /// Terraform's `CanApply`: whether applying the plan does anything. Any
+    /// non-no-op resource or root output change counts (data source
+    /// deletes too), and in refresh-only mode so does drift. This decides
+    /// the plan footer and `-detailed-exitcode`'s 2.
+    pub fn can_apply(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+            || self
+                .output_changes
+                .values()
+                .any(|o| o.action != Action::NoOp)
+            || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
+    }
+
+    /// Whether the plan shows any change: a resource change
+    /// other than a no-op (data source deletes, which are never shown,
+    /// excluded) or a root output change.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| {
             c.action != Action::NoOp

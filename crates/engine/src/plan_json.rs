@@ -1054,3 +1054,97 @@ pub fn value_from_saved_json(j: &Json) -> Result<Value, String> {
     let sensitive = obj.get("sensitive").and_then(Json::as_bool) == Some(true);
     Ok(value.mark_sensitive_if(sensitive))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_decode(json: Json, unknown: Json, ty: Type, expected: Value) {
+        let got = decode(Some(&json), Some(&unknown), &ty).unwrap();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn unknown_parts_come_back_where_after_unknown_says() {
+        // A list keeps a null in the unknown element's place.
+        check_decode(
+            json!([null, "static"]),
+            json!([true, false]),
+            Type::list(Type::String),
+            Value::list(
+                Type::String,
+                vec![Value::unknown(Type::String), Value::string("static")],
+            ),
+        );
+        // A set leaves unknown elements out of the value; they sort last.
+        check_decode(
+            json!(["a"]),
+            json!([false, true]),
+            Type::set(Type::String),
+            Value::from_data(Data::Set(
+                Type::String,
+                vec![Value::string("a"), Value::unknown(Type::String)],
+            )),
+        );
+        // A map key that only after_unknown names is an unknown element.
+        check_decode(
+            json!({}),
+            json!({"parent": true}),
+            Type::map(Type::String),
+            Value::map(
+                Type::String,
+                [("parent".to_owned(), Value::unknown(Type::String))].into(),
+            ),
+        );
+    }
+
+    #[test]
+    fn schema_sensitive_attributes_get_no_mark() {
+        let block: Block = Block::from_json_value(
+            &json!({"attributes": {
+                "password": {"type": "string", "sensitive": true, "optional": true},
+                "name": {"type": "string", "optional": true},
+            }}),
+            "$",
+        )
+        .unwrap();
+        let v = Value::object(
+            [
+                ("password".to_owned(), Value::string("p")),
+                ("name".to_owned(), Value::string("n")),
+            ]
+            .into(),
+        );
+        let marked = mark(
+            v,
+            Some(&json!({"password": true, "name": true})),
+            Some(&block),
+        );
+        assert!(!marked.get_attr("password").unwrap().is_sensitive());
+        assert!(marked.get_attr("name").unwrap().is_sensitive());
+        // Written back, both read as sensitive again.
+        assert_eq!(
+            object_sensitivity(&marked, Some(&block)),
+            json!({"name": true, "password": true})
+        );
+    }
+
+    #[test]
+    fn saved_values_keep_every_digit_and_mark() {
+        let third = meshform_lang::Number::parse("1")
+            .unwrap()
+            .div(&meshform_lang::Number::parse("3").unwrap())
+            .unwrap();
+        let v = Value::object(
+            [
+                ("n".to_owned(), Value::number(third)),
+                ("s".to_owned(), Value::string("x").mark_sensitive()),
+                ("u".to_owned(), Value::unknown(Type::list(Type::Bool))),
+            ]
+            .into(),
+        );
+        let back = value_from_saved_json(&value_to_saved_json(&v)).unwrap();
+        assert_eq!(back, v);
+        assert!(value_from_saved_json(&json!({"nothing": 1})).is_err());
+    }
+}

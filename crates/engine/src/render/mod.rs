@@ -170,13 +170,7 @@ pub fn render_plan(plan: &Plan, schemas: &Schemas, opts: &RenderOptions) -> Stri
         }
     }
     // The rule and footer follow only a plan that can be applied.
-    let can_apply = plan.changes.iter().any(|c| c.action != Action::NoOp)
-        || plan
-            .output_changes
-            .values()
-            .any(|o| o.action != Action::NoOp)
-        || (have_drift && plan.mode == PlanMode::RefreshOnly);
-    if can_apply {
+    if plan.can_apply() {
         render_footer(&mut page);
     }
     page.out
