@@ -20,14 +20,15 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use meshform_config::{Attr, Content, Expr, NestedBlock as ConfigBlock};
-use meshform_lang::hcl_edit::expr::{Expression, ObjectKey};
+use meshform_lang::hcl_edit::expr::{Expression, Object, ObjectKey};
 use meshform_lang::hcl_edit::Span;
 use meshform_lang::schema::{Attribute, AttributeType, Block, NestedBlock, Nesting};
 use meshform_lang::{
     convert, suggest, ConvertError, Data, Diagnostic, Diagnostics, EvalContext, PathStep,
-    SourceRange, Type, Value,
+    SourceFile, SourceRange, Type, Value,
 };
 
 /// The iterator values a `dynamic` block puts in scope, outermost first:
@@ -59,7 +60,9 @@ where
 /// that evaluation diagnostics point into it.
 impl Scope for EvalContext {
     fn eval(&self, expr: &Expr, iterators: &Iterators) -> Result<Value, Diagnostics> {
-        let same_source = self.source() == Some(&*expr.file);
+        let same_source = self
+            .source()
+            .is_some_and(|s| s.name == expr.file.name && Arc::ptr_eq(&s.text, &expr.file.text));
         if iterators.is_empty() && same_source {
             return meshform_lang::eval(&expr.expr, self);
         }
@@ -388,27 +391,8 @@ impl Decoder<'_> {
                 continue;
             };
             let range = file.range(expr.span().unwrap_or(0..0));
-            let mut body = Content::empty(range.clone());
-            for (k, v) in obj.iter() {
-                let Some(name) = object_key(k) else { continue };
-                let name_range = file.range(k.span().unwrap_or(0..0));
-                let value_span = v.expr().span().unwrap_or(0..0);
-                let whole = k
-                    .span()
-                    .map_or(value_span.clone(), |ks| ks.start..value_span.end);
-                body.attrs.insert(
-                    name.clone(),
-                    Attr {
-                        name,
-                        expr: Expr {
-                            expr: v.expr().clone(),
-                            file: file.clone(),
-                        },
-                        range: file.range(whole),
-                        name_range,
-                    },
-                );
-            }
+            let dynamic_is_block = !nested.block.attributes.contains_key("dynamic");
+            let body = json_object_content(obj, file, range.clone(), dynamic_is_block);
             out.push(Item {
                 labels,
                 body: Cow::Owned(body),
@@ -436,7 +420,12 @@ impl Decoder<'_> {
             return;
         };
         let Some(nested) = block.block_types.get(ty) else {
-            self.unsupported_block(ty, &cb.def_range, block);
+            // hcl's dynblock words this one without suggestions.
+            self.error(
+                "Unsupported block type",
+                format!("Blocks of type \"{ty}\" are not expected here."),
+                &cb.def_range,
+            );
             return;
         };
         let wants_labels = nested.nesting == Nesting::Map;
@@ -444,7 +433,8 @@ impl Decoder<'_> {
         let mut spec_ok = true;
         for (name, attr) in &body.attrs {
             let known = matches!(name.as_str(), "for_each" | "iterator")
-                || (name == "labels" && wants_labels);
+                || (name == "labels" && wants_labels)
+                || (name == "content" && is_json(&attr.expr));
             if !known {
                 let hint = suggest(name, dynamic_arguments(wants_labels))
                     .map(|s| format!(" Did you mean \"{s}\"?"))
@@ -484,27 +474,54 @@ impl Decoder<'_> {
         if !spec_ok {
             return;
         }
-        let mut contents = body.blocks_of("content");
-        let Some(content) = contents.next() else {
-            self.error(
-                "Missing dynamic content block",
-                "A dynamic block must have a nested block of type \"content\" to describe the body of each generated block.".to_owned(),
-                &missing_item_range(body),
-            );
-            return;
+        let content_body: Cow<'c, Content> = match body.attrs.get("content") {
+            // JSON syntax gives the content block as an object property.
+            Some(attr) => match &attr.expr.expr {
+                Expression::Object(obj) => Cow::Owned(json_object_content(
+                    obj,
+                    &attr.expr.file,
+                    attr.expr.range(),
+                    !nested.block.attributes.contains_key("dynamic"),
+                )),
+                _ => {
+                    self.error(
+                        "Incorrect JSON value type",
+                        "A JSON object is required here, to define arguments and child blocks of a \"content\" block.".to_owned(),
+                        &attr.expr.range(),
+                    );
+                    return;
+                }
+            },
+            None => {
+                let mut contents = body.blocks_of("content");
+                let Some(content) = contents.next() else {
+                    self.error(
+                        "Missing dynamic content block",
+                        "A dynamic block must have a nested block of type \"content\" to describe the body of each generated block.".to_owned(),
+                        &missing_item_range(body),
+                    );
+                    return;
+                };
+                if let Some(extra) = contents.next() {
+                    self.error(
+                        "Extraneous dynamic content block",
+                        "Only one nested content block is allowed for each dynamic block."
+                            .to_owned(),
+                        &extra.def_range,
+                    );
+                    return;
+                }
+                Cow::Borrowed(&content.body)
+            }
         };
-        if let Some(extra) = contents.next() {
-            self.error(
-                "Extraneous dynamic content block",
-                "Only one nested content block is allowed for each dynamic block.".to_owned(),
-                &extra.def_range,
-            );
-            return;
-        }
         let iterator = match body.attrs.get("iterator") {
             None => ty.clone(),
             Some(attr) => match &attr.expr.expr {
                 Expression::Variable(v) => v.as_str().to_owned(),
+                // JSON syntax writes the name as a string.
+                Expression::String(name) if is_json(&attr.expr) && is_identifier(name.value()) => {
+                    name.value().clone()
+                }
                 _ => {
                     self.error(
                         "Invalid dynamic iterator name",
@@ -584,7 +601,7 @@ impl Decoder<'_> {
                 frames.push((iterator, unknown_iteration()));
                 list.push(Item {
                     labels: vec![String::new(); usize::from(wants_labels)],
-                    body: Cow::Borrowed(&content.body),
+                    body: content_body,
                     frames,
                     def_range: cb.def_range.clone(),
                     unknown: true,
@@ -635,7 +652,7 @@ impl Decoder<'_> {
             }
             list.push(Item {
                 labels,
-                body: Cow::Borrowed(&content.body),
+                body: content_body.clone(),
                 frames: inner,
                 def_range: cb.def_range.clone(),
                 unknown,
@@ -827,6 +844,64 @@ impl Decoder<'_> {
     }
 }
 
+/// The body a JSON object stands for: one attribute per property, except
+/// that a `dynamic` property (when `dynamic_is_block`) becomes the
+/// `dynamic "type"` blocks it describes.
+fn json_object_content(
+    obj: &Object,
+    file: &Arc<SourceFile>,
+    range: SourceRange,
+    dynamic_is_block: bool,
+) -> Content {
+    let mut body = Content::empty(range);
+    for (k, v) in obj.iter() {
+        let Some(name) = object_key(k) else { continue };
+        let name_range = file.range(k.span().unwrap_or(0..0));
+        if name == "dynamic" && dynamic_is_block {
+            if let Expression::Object(types) = v.expr() {
+                for (tk, tv) in types.iter() {
+                    let Some(ty) = object_key(tk) else { continue };
+                    let specs: Vec<&Expression> = match tv.expr() {
+                        Expression::Array(items) => items.iter().collect(),
+                        other => vec![other],
+                    };
+                    for spec in specs {
+                        let Expression::Object(spec_obj) = spec else {
+                            continue;
+                        };
+                        let spec_range = file.range(spec.span().unwrap_or(0..0));
+                        body.blocks.push(ConfigBlock {
+                            ty: "dynamic".to_owned(),
+                            labels: vec![ty.clone()],
+                            body: json_object_content(spec_obj, file, spec_range, false),
+                            def_range: file.range(tk.span().unwrap_or(0..0)),
+                            type_range: name_range.clone(),
+                        });
+                    }
+                }
+                continue;
+            }
+        }
+        let value_span = v.expr().span().unwrap_or(0..0);
+        let whole = k
+            .span()
+            .map_or(value_span.clone(), |ks| ks.start..value_span.end);
+        body.attrs.insert(
+            name.clone(),
+            Attr {
+                name,
+                expr: Expr {
+                    expr: v.expr().clone(),
+                    file: file.clone(),
+                },
+                range: file.range(whole),
+                name_range,
+            },
+        );
+    }
+    body
+}
+
 /// The names of computed-only attributes that `value` sets (non-null),
 /// `schema` itself or members of its nested attribute objects.
 fn unconfigurable_members(name: &str, schema: &Attribute, value: &Value, out: &mut Vec<String>) {
@@ -885,6 +960,13 @@ fn object_key(k: &ObjectKey) -> Option<String> {
         ObjectKey::Expression(Expression::Variable(v)) => Some(v.as_str().to_owned()),
         _ => None,
     }
+}
+
+/// HCL's identifier rule: a letter or `_`, then letters, digits, `_`, `-`.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Whether an expression comes from a JSON-syntax file.
@@ -1337,6 +1419,23 @@ mod tests {
             .map(|d| format!("{}: {}", d.summary, d.detail))
             .collect();
         assert_eq!(m, ["Extraneous JSON object property: No argument or block type is named \"sise\". Did you mean \"size\"?"]);
+    }
+
+    #[test]
+    fn json_bodies_expand_dynamic_blocks() {
+        let src = r#"{"resource": {"fake_thing": {"a": {
+            "name": "n",
+            "dynamic": {"rule": {"for_each": "${var.ports}", "content": {"port": "${rule.value}"}}},
+            "step": [{"n": 1, "dynamic": {"sub": [{"for_each": ["a"], "iterator": "s", "content": {"v": "${s.value}"}}]}}]
+        }}}}"#;
+        let body = content("main.tf.json", src);
+        let (v, diags) = decode_content(&body, &schema(), &scope());
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            json_of(&v, "rule"),
+            json!([{"port": 22, "proto": null}, {"port": 80, "proto": null}])
+        );
+        assert_eq!(json_of(&v, "step"), json!([{"n": 1, "sub": [{"v": "a"}]}]));
     }
 
     #[test]
