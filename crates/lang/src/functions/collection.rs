@@ -27,7 +27,7 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "chunklist",
-        params: &[p("list", T::ListAny), p("size", T::Number)],
+        params: &[p("list", T::ListAny).marked(), p("size", T::Number)],
         variadic: None,
         ret: T::ListAny,
         imp: chunklist,
@@ -56,7 +56,7 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "concat",
         params: &[],
-        variadic: Some(p("seqs", T::Any)),
+        variadic: Some(p("seqs", T::Any).marked()),
         ret: T::Any,
         imp: concat,
     },
@@ -76,14 +76,14 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "element",
-        params: &[p("list", T::Any), p("index", T::Number)],
+        params: &[p("list", T::Any).marked(), p("index", T::Number)],
         variadic: None,
         ret: T::Any,
         imp: element,
     },
     Func {
         name: "flatten",
-        params: &[p("list", T::Any)],
+        params: &[p("list", T::Any).marked()],
         variadic: None,
         ret: T::Any,
         imp: flatten,
@@ -97,22 +97,22 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "keys",
-        params: &[p("inputMap", T::Any)],
+        params: &[p("inputMap", T::Any).marked()],
         variadic: None,
         ret: T::Any,
         imp: keys,
     },
     Func {
         name: "length",
-        params: &[p("value", T::Any).unknown()],
+        params: &[p("value", T::Any).unknown().marked()],
         variadic: None,
         ret: T::Number,
         imp: length,
     },
     Func {
         name: "lookup",
-        params: &[p("inputMap", T::Any), p("key", T::String)],
-        variadic: Some(p("default", T::Any).null()),
+        params: &[p("inputMap", T::Any).marked(), p("key", T::String).marked()],
+        variadic: Some(p("default", T::Any).null().marked()),
         ret: T::Any,
         imp: lookup,
     },
@@ -130,7 +130,7 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "merge",
         params: &[],
-        variadic: Some(p("maps", T::Any).null()),
+        variadic: Some(p("maps", T::Any).null().marked()),
         ret: T::Any,
         imp: merge,
     },
@@ -150,7 +150,7 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "reverse",
-        params: &[p("list", T::Any)],
+        params: &[p("list", T::Any).marked()],
         variadic: None,
         ret: T::Any,
         imp: reverse,
@@ -165,7 +165,7 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "setproduct",
         params: &[],
-        variadic: Some(p("sets", T::Any)),
+        variadic: Some(p("sets", T::Any).marked()),
         ret: T::Any,
         imp: setproduct,
     },
@@ -186,7 +186,7 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "slice",
         params: &[
-            p("list", T::Any),
+            p("list", T::Any).marked(),
             p("start_index", T::Number),
             p("end_index", T::Number),
         ],
@@ -217,14 +217,17 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "values",
-        params: &[p("mapping", T::Any)],
+        params: &[p("mapping", T::Any).marked()],
         variadic: None,
         ret: T::Any,
         imp: values,
     },
     Func {
         name: "zipmap",
-        params: &[p("keys", T::ListString), p("values", T::Any)],
+        params: &[
+            p("keys", T::ListString).marked(),
+            p("values", T::Any).marked(),
+        ],
         variadic: None,
         ret: T::Any,
         imp: zipmap,
@@ -276,16 +279,21 @@ fn chunklist(a: &Args<'_, '_>) -> FnResult {
     if size < 0 {
         return Err(FnError::arg(1, "the size argument must be positive"));
     }
-    let et = elem_type(list);
-    let items = seq(list).unwrap_or_default();
+    let marked = list.is_sensitive();
+    let whole = list.clone().unmark();
+    let et = elem_type(&whole);
+    let items = seq(&whole).unwrap_or_default();
     if size == 0 {
-        return Ok(Value::list(list.ty(), vec![list.clone()]));
+        if items.is_empty() {
+            return Ok(Value::list(whole.ty(), Vec::new()).mark_sensitive_if(marked));
+        }
+        return Ok(Value::list(whole.ty(), vec![whole.clone()]).mark_sensitive_if(marked));
     }
     let chunks = items
-        .chunks(size as usize)
+        .chunks(usize::try_from(size).unwrap_or(usize::MAX))
         .map(|c| Value::list(et.clone(), c.to_vec()))
         .collect();
-    Ok(Value::list(Type::list(et), chunks))
+    Ok(Value::list(Type::list(et), chunks).mark_sensitive_if(marked))
 }
 
 fn coalesce(a: &Args<'_, '_>) -> FnResult {
@@ -352,23 +360,24 @@ fn concat(a: &Args<'_, '_>) -> FnResult {
             }
         }
     }
+    let marked = a.values.iter().any(Value::is_sensitive);
     let items: Vec<Value> = a
         .values
         .iter()
         .flat_map(|v| seq(v).unwrap_or_default().to_vec())
         .collect();
     if all_lists {
-        let types: Vec<Type> = a.values.iter().map(elem_type).collect();
-        if let Some(et) = unify(&types) {
+        let types: Vec<Type> = a.values.iter().map(Value::ty).collect();
+        if let Some(Type::List(et)) = unify(&types) {
             let out = items
                 .iter()
                 .map(|v| convert(v, &et))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| FnError::call(e.to_string()))?;
-            return Ok(Value::list(et, out));
+            return Ok(Value::list(*et, out).mark_sensitive_if(marked));
         }
     }
-    Ok(Value::tuple(items))
+    Ok(Value::tuple(items).mark_sensitive_if(marked))
 }
 
 fn kind_name(t: &Type) -> String {
@@ -417,7 +426,10 @@ fn element(a: &Args<'_, '_>) -> FnResult {
         Data::List(_, items) | Data::Tuple(items) => Some(items),
         _ => None,
     }) else {
-        return Err(FnError::arg(0, "cannot read elements from this value"));
+        return Err(FnError::arg(
+            0,
+            format!("cannot read elements from {}", kind_name(&list.ty())),
+        ));
     };
     let n = a.num(1)?;
     if !n.is_integer() {
@@ -436,15 +448,18 @@ fn element(a: &Args<'_, '_>) -> FnResult {
             "cannot use element function with an empty list",
         ));
     }
-    Ok(items[(i as usize) % items.len()].clone())
+    Ok(items[(i as usize) % items.len()]
+        .clone()
+        .mark_sensitive_if(list.is_sensitive()))
 }
 
-fn flatten_into(v: &Value, out: &mut Vec<Value>) -> bool {
+fn flatten_into(v: &Value, out: &mut Vec<Value>, marked: &mut bool) -> bool {
+    *marked |= v.is_sensitive();
     match seq(v) {
         Some(items) => {
             for item in items {
                 if seq(item).is_some() {
-                    if !flatten_into(item, out) {
+                    if !flatten_into(item, out, marked) {
                         return false;
                     }
                 } else {
@@ -459,10 +474,11 @@ fn flatten_into(v: &Value, out: &mut Vec<Value>) -> bool {
 
 fn flatten(a: &Args<'_, '_>) -> FnResult {
     let mut out = Vec::new();
-    if !flatten_into(a.get(0), &mut out) {
+    let mut marked = false;
+    if !flatten_into(a.get(0), &mut out, &mut marked) {
         return Err(FnError::call("can only flatten lists, sets and tuples"));
     }
-    Ok(Value::tuple(out))
+    Ok(Value::tuple(out).mark_sensitive_if(marked))
 }
 
 fn index(a: &Args<'_, '_>) -> FnResult {
@@ -481,69 +497,100 @@ fn index(a: &Args<'_, '_>) -> FnResult {
 
 fn keys(a: &Args<'_, '_>) -> FnResult {
     let v = a.get(0);
-    match v.data() {
-        Data::Map(_, items) => Ok(Value::list(
+    let out = match v.data() {
+        Data::Map(_, items) => Value::list(
             Type::String,
             items.keys().map(|k| Value::string(k.clone())).collect(),
-        )),
-        Data::Object(items) => Ok(Value::tuple(
-            items.keys().map(|k| Value::string(k.clone())).collect(),
-        )),
-        _ => Err(FnError::arg(0, "must have map or object type")),
-    }
+        ),
+        Data::Object(items) => {
+            Value::tuple(items.keys().map(|k| Value::string(k.clone())).collect())
+        }
+        _ => return Err(FnError::arg(0, "must have map or object type")),
+    };
+    Ok(out.mark_sensitive_if(v.is_sensitive()))
 }
 
 fn values(a: &Args<'_, '_>) -> FnResult {
     let v = a.get(0);
-    match v.data() {
-        Data::Map(et, items) => Ok(Value::list(et.clone(), items.values().cloned().collect())),
-        Data::Object(items) => Ok(Value::tuple(items.values().cloned().collect())),
-        _ => Err(FnError::arg(0, "must have map or object type")),
-    }
+    let out = match v.data() {
+        Data::Map(et, items) => Value::list(et.clone(), items.values().cloned().collect()),
+        Data::Object(items) => Value::tuple(items.values().cloned().collect()),
+        _ => {
+            return Err(FnError::call(
+                "values() requires a map as the first argument",
+            ))
+        }
+    };
+    Ok(out.mark_sensitive_if(v.is_sensitive()))
 }
 
 fn length(a: &Args<'_, '_>) -> FnResult {
     let v = a.get(0);
-    match v.data() {
-        Data::Unknown(_) => Ok(Value::unknown(Type::Number)),
-        Data::String(s) => Ok(Value::int(s.graphemes(true).count() as i64)),
+    let out = match v.data() {
+        Data::Unknown(_) => Value::unknown(Type::Number),
+        Data::String(s) => Value::int(s.graphemes(true).count() as i64),
         _ => match v.length() {
-            Some(n) => Ok(Value::int(n as i64)),
-            None => Err(FnError::arg(
-                0,
-                "argument must be a string, a collection type, or a structural type",
-            )),
+            Some(n) => Value::int(n as i64),
+            None => {
+                return Err(FnError::arg(
+                    0,
+                    "argument must be a string, a collection type, or a structural type",
+                ))
+            }
         },
-    }
+    };
+    Ok(out.mark_sensitive_if(v.is_sensitive()))
 }
 
 fn lookup(a: &Args<'_, '_>) -> FnResult {
     let m = a.get(0);
-    let key = a.str(1);
+    let key_v = a.get(1);
+    let key = key_v.as_str().unwrap_or_default();
     if a.len() > 3 {
-        return Err(FnError::call("lookup() takes no more than three arguments"));
+        return Err(FnError::call(format!(
+            "lookup() takes two or three arguments, got {}",
+            a.len()
+        )));
     }
+    let marked = m.is_sensitive() || key_v.is_sensitive();
     let default = a.values.get(2);
-    match m.data() {
-        Data::Map(_, items) | Data::Object(items) => match items.get(key) {
-            Some(v) => Ok(v.clone()),
-            None => match default {
-                Some(d) => Ok(d.clone()),
-                None => Err(FnError::arg(
+    let out = match m.data() {
+        Data::Object(items) => match (items.get(key), default) {
+            (Some(v), _) => v.clone(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => {
+                return Err(FnError::arg(
                     0,
-                    if matches!(m.data(), Data::Object(_)) {
-                        format!("the given object has no attribute {key:?}")
-                    } else {
-                        format!("the given map has no key {key:?}")
-                    },
-                )),
-            },
+                    format!("the given object has no attribute {key:?}"),
+                ))
+            }
         },
-        _ => Err(FnError::arg(
-            0,
-            "lookup() requires a map as the first argument",
-        )),
-    }
+        Data::Map(et, items) => {
+            let converted_default = match default {
+                Some(d) => Some(convert(d, et).map_err(|_| {
+                    FnError::arg(
+                        2,
+                        "the default value must have the same type as the map elements",
+                    )
+                })?),
+                None => None,
+            };
+            match (items.get(key), converted_default) {
+                (Some(v), _) => v.clone(),
+                (None, Some(d)) => d,
+                (None, None) => {
+                    return Err(FnError::call(format!("lookup failed to find '{key}'")))
+                }
+            }
+        }
+        _ => {
+            return Err(FnError::arg(
+                0,
+                "lookup() requires a map as the first argument",
+            ))
+        }
+    };
+    Ok(out.mark_sensitive_if(marked))
 }
 
 fn matchkeys(a: &Args<'_, '_>) -> FnResult {
@@ -563,43 +610,34 @@ fn matchkeys(a: &Args<'_, '_>) -> FnResult {
 }
 
 fn merge(a: &Args<'_, '_>) -> FnResult {
-    let mut all_maps = true;
-    let mut any = false;
     let mut out: BTreeMap<String, Value> = BTreeMap::new();
+    let mut marked = false;
     for (i, v) in a.values.iter().enumerate() {
-        if v.is_null() {
-            continue;
-        }
         match v.data() {
-            Data::Map(_, items) => {
-                any = true;
+            Data::Null(Type::Dynamic | Type::Map(_) | Type::Object { .. }) => {}
+            Data::Map(_, items) | Data::Object(items) => {
+                marked |= v.is_sensitive();
                 out.extend(items.iter().map(|(k, x)| (k.clone(), x.clone())));
             }
-            Data::Object(items) => {
-                any = true;
-                all_maps = false;
-                out.extend(items.iter().map(|(k, x)| (k.clone(), x.clone())));
+            _ => {
+                return Err(FnError::arg(
+                    i,
+                    format!(
+                        "arguments must be maps or objects, got {:?}",
+                        kind_name(&v.ty())
+                    ),
+                ))
             }
-            _ => return Err(FnError::arg(i, "arguments must be maps or objects")),
         }
     }
-    if any && all_maps {
-        let types: Vec<Type> = a
-            .values
-            .iter()
-            .filter(|v| !v.is_null())
-            .map(elem_type)
-            .collect();
-        if let Some(et) = unify(&types) {
-            let out = out
-                .into_iter()
-                .map(|(k, v)| convert(&v, &et).map(|v| (k, v)))
-                .collect::<Result<BTreeMap<_, _>, _>>()
-                .map_err(|e| FnError::call(e.to_string()))?;
-            return Ok(Value::map(et, out));
-        }
+    // When every argument has the same type the result has it too (a map
+    // stays a map); otherwise the result is an object.
+    let first = a.values.first().map(Value::ty);
+    let same = a.values.iter().all(|v| Some(v.ty()) == first);
+    if let (true, Some(Type::Map(et))) = (same, first) {
+        return Ok(Value::map(*et, out).mark_sensitive_if(marked));
     }
-    Ok(Value::object(out))
+    Ok(Value::object(out).mark_sensitive_if(marked))
 }
 
 fn one(a: &Args<'_, '_>) -> FnResult {
@@ -684,17 +722,22 @@ fn range(a: &Args<'_, '_>) -> FnResult {
 
 fn reverse(a: &Args<'_, '_>) -> FnResult {
     let v = a.get(0);
-    match v.data() {
-        Data::List(t, items) => Ok(Value::list(
-            t.clone(),
-            items.iter().rev().cloned().collect(),
-        )),
-        Data::Tuple(items) => Ok(Value::tuple(items.iter().rev().cloned().collect())),
-        _ => Err(FnError::arg(
-            0,
-            format!("can only reverse list or tuple values, not {}", v.ty()),
-        )),
-    }
+    let out = match v.data() {
+        Data::List(t, items) | Data::Set(t, items) => {
+            Value::list(t.clone(), items.iter().rev().cloned().collect())
+        }
+        Data::Tuple(items) => Value::tuple(items.iter().rev().cloned().collect()),
+        _ => {
+            return Err(FnError::arg(
+                0,
+                format!(
+                    "can only reverse list or tuple values, not {}",
+                    kind_name(&v.ty())
+                ),
+            ))
+        }
+    };
+    Ok(out.mark_sensitive_if(v.is_sensitive()))
 }
 
 enum SetOp {
@@ -739,20 +782,22 @@ fn setproduct(a: &Args<'_, '_>) -> FnResult {
     if a.len() < 2 {
         return Err(FnError::call("at least two arguments are required"));
     }
-    let mut all_sets = true;
+    let mut all_lists = true;
+    let mut marked = false;
     let mut lists = Vec::new();
     for (i, v) in a.values.iter().enumerate() {
-        match v.data() {
-            Data::Set(..) => {}
-            Data::List(..) | Data::Tuple(_) => all_sets = false,
-            _ => return Err(FnError::arg(i, "a set or a list is required")),
-        }
+        marked |= v.is_sensitive();
         let items = seq(v).unwrap_or_default();
         let et = match v.data() {
-            Data::Tuple(_) => {
-                unify(&items.iter().map(Value::ty).collect::<Vec<_>>()).unwrap_or(Type::Dynamic)
+            Data::Set(et, _) => {
+                all_lists = false;
+                et.clone()
             }
-            _ => elem_type(v),
+            Data::List(et, _) => et.clone(),
+            Data::Tuple(_) if items.is_empty() => Type::Dynamic,
+            Data::Tuple(_) => unify(&items.iter().map(Value::ty).collect::<Vec<_>>())
+                .ok_or_else(|| FnError::arg(i, "all elements must be of the same type"))?,
+            _ => return Err(FnError::arg(i, "a set or a list is required")),
         };
         let items = items
             .iter()
@@ -764,7 +809,7 @@ fn setproduct(a: &Args<'_, '_>) -> FnResult {
     let tuple_ty = Type::Tuple(lists.iter().map(|(t, _)| t.clone()).collect());
     let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
     for (_, items) in &lists {
-        let mut next = Vec::new();
+        let mut next = Vec::with_capacity(rows.len() * items.len());
         for row in &rows {
             for item in items {
                 let mut r = row.clone();
@@ -775,23 +820,34 @@ fn setproduct(a: &Args<'_, '_>) -> FnResult {
         rows = next;
     }
     let out: Vec<Value> = rows.into_iter().map(Value::tuple).collect();
-    Ok(if all_sets {
-        Value::set(tuple_ty, out)
-    } else {
+    let result = if all_lists {
         Value::list(tuple_ty, out)
-    })
+    } else {
+        Value::set(tuple_ty, out)
+    };
+    Ok(result.mark_sensitive_if(marked))
 }
 
 fn slice(a: &Args<'_, '_>) -> FnResult {
     let v = a.get(0);
     let items = match v.data() {
         Data::List(_, items) | Data::Tuple(items) => items,
+        Data::Set(..) => return Err(FnError::arg(0, "cannot slice a set, because its elements do not have indices; explicitly convert to a list if the ordering of the result is not important")),
         _ => return Err(FnError::arg(0, "must be a list or tuple value")),
     };
     let start = a.int(1)?;
     let end = a.int(2)?;
     if start < 0 {
         return Err(FnError::arg(1, "start index must not be less than zero"));
+    }
+    if start > items.len() as i64 {
+        return Err(FnError::arg(
+            1,
+            "start index must not be greater than the length of the list",
+        ));
+    }
+    if end < 0 {
+        return Err(FnError::arg(2, "end index must not be less than zero"));
     }
     if end > items.len() as i64 {
         return Err(FnError::arg(
@@ -806,10 +862,11 @@ fn slice(a: &Args<'_, '_>) -> FnResult {
         ));
     }
     let part = items[start as usize..end as usize].to_vec();
-    Ok(match v.data() {
+    let out = match v.data() {
         Data::List(t, _) => Value::list(t.clone(), part),
         _ => Value::tuple(part),
-    })
+    };
+    Ok(out.mark_sensitive_if(v.is_sensitive()))
 }
 
 fn sort(a: &Args<'_, '_>) -> FnResult {
@@ -877,11 +934,17 @@ fn transpose(a: &Args<'_, '_>) -> FnResult {
 }
 
 fn zipmap(a: &Args<'_, '_>) -> FnResult {
-    let keys = seq(a.get(0)).unwrap_or_default();
+    let keys_v = a.get(0);
     let vals_v = a.get(1);
+    let mut marked = keys_v.is_sensitive() || vals_v.is_sensitive();
+    let keys = seq(keys_v).unwrap_or_default();
     let vals = match vals_v.data() {
         Data::List(_, items) | Data::Tuple(items) => items,
-        _ => return Err(FnError::arg(1, "must be a list or tuple value")),
+        _ => {
+            return Err(FnError::call(
+                "values argument must be a list or tuple value",
+            ))
+        }
     };
     if keys.len() != vals.len() {
         return Err(FnError::call(format!(
@@ -892,13 +955,17 @@ fn zipmap(a: &Args<'_, '_>) -> FnResult {
     }
     let mut out = BTreeMap::new();
     for (i, (k, v)) in keys.iter().zip(vals).enumerate() {
+        marked |= k.is_sensitive();
         let Some(k) = k.as_str() else {
-            return Err(FnError::arg(0, format!("element {i} is null")));
+            return Err(FnError::call(format!(
+                "keys list has null value at index {i}"
+            )));
         };
         out.insert(k.to_owned(), v.clone());
     }
-    Ok(match vals_v.data() {
+    let result = match vals_v.data() {
         Data::List(t, _) => Value::map(t.clone(), out),
         _ => Value::object(out),
-    })
+    };
+    Ok(result.mark_sensitive_if(marked))
 }

@@ -118,27 +118,6 @@ pub(crate) fn format_values(fmt: &str, args: &[Value]) -> Result<String, String>
             }
             i += 1;
         }
-        if i < chars.len() && chars[i] == '[' {
-            let s = i + 1;
-            let mut j = s;
-            while j < chars.len() && chars[j].is_ascii_digit() {
-                j += 1;
-            }
-            if j >= chars.len() || chars[j] != ']' || j == s {
-                return Err(format!(
-                    "unrecognized format character '{}' at offset {}",
-                    chars.get(j).copied().unwrap_or('['),
-                    j
-                ));
-            }
-            let n: usize = chars[s..j]
-                .iter()
-                .collect::<String>()
-                .parse()
-                .map_err(|_| "invalid argument index".to_owned())?;
-            next_arg = n.saturating_sub(1);
-            i = j + 1;
-        }
         let ws = i;
         while i < chars.len() && chars[i].is_ascii_digit() {
             i += 1;
@@ -154,6 +133,33 @@ pub(crate) fn format_values(fmt: &str, args: &[Value]) -> Result<String, String>
             }
             spec.prec = Some(chars[ps..i].iter().collect::<String>().parse().unwrap_or(0));
         }
+        // As cty's scanner: an explicit argument index comes after width
+        // and precision, right before the verb.
+        if i < chars.len() && chars[i] == '[' {
+            let s = i + 1;
+            let mut j = s;
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j >= chars.len() || chars[j] != ']' || j == s || chars[s] == '0' {
+                let at = if j == s || chars.get(s) == Some(&'0') {
+                    s
+                } else {
+                    j
+                };
+                let bad = chars.get(at).copied().unwrap_or('[');
+                return Err(format!(
+                    "unrecognized format character {bad:?} at offset {at}"
+                ));
+            }
+            let n: usize = chars[s..j]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .map_err(|_| "invalid argument index".to_owned())?;
+            next_arg = n.saturating_sub(1);
+            i = j + 1;
+        }
         if spec.width.is_some_and(|w| w > 1_000_000) || spec.prec.is_some_and(|p| p > 1_000_000) {
             return Err(format!(
                 "width or precision too large in format at offset {start}"
@@ -165,7 +171,7 @@ pub(crate) fn format_values(fmt: &str, args: &[Value]) -> Result<String, String>
         i += 1;
         let raw: String = chars[start..i].iter().collect();
         if !"vtbdoxXeEfgGsq".contains(verb) {
-            if verb == '*' || !verb.is_alphabetic() {
+            if !verb.is_ascii_alphabetic() {
                 return Err(format!(
                     "unrecognized format character '{verb}' at offset {}",
                     i - 1
@@ -219,39 +225,40 @@ fn format_one(verb: char, spec: &Spec, arg: &Value) -> Result<String, String> {
     }
     match verb {
         'v' => {
-            if arg.is_null() {
-                return Ok(pad(spec, "", "null", false));
+            if !spec.sharp {
+                match arg.data() {
+                    Data::String(s) => return Ok(pad_width(spec, s)),
+                    Data::Number(n) if !n.is_infinite() => {
+                        return Ok(pad_width(spec, &n.go_text('g', -1)))
+                    }
+                    _ => {}
+                }
             }
-            if spec.sharp || !arg.ty().is_primitive() {
-                let json = arg.to_json_string().map_err(|e| e.to_string())?;
-                return Ok(pad(spec, "", &json, false));
-            }
-            let s = convert(arg, &Type::String).map_err(|e| e.to_string())?;
-            Ok(pad(spec, "", s.as_str().unwrap_or_default(), false))
+            let json = arg.to_json_string().map_err(|e| e.to_string())?;
+            Ok(pad_width(spec, &json))
         }
         's' | 'q' => {
             let s = convert(arg, &Type::String).map_err(|e| e.to_string())?;
             let mut s = s.as_str().unwrap_or_default().to_owned();
-            if let Some(p) = spec.prec {
-                s = s.chars().take(p).collect();
+            if let Some(p) = spec.prec.filter(|p| *p > 0) {
+                use unicode_segmentation::UnicodeSegmentation;
+                s = s.graphemes(true).take(p).collect();
             }
             if verb == 'q' {
-                s = go_quote(&s);
+                let mut quoted = String::new();
+                crate::json::write_json_string(&s, &mut quoted);
+                s = quoted;
             }
-            Ok(pad(spec, "", &s, true))
+            Ok(pad_width(spec, &s))
         }
         't' => {
             let b = convert(arg, &Type::Bool).map_err(|e| e.to_string())?;
-            Ok(pad(
-                spec,
-                "",
-                if b.as_bool() == Some(true) {
-                    "true"
-                } else {
-                    "false"
-                },
-                false,
-            ))
+            Ok(if b.as_bool() == Some(true) {
+                "true"
+            } else {
+                "false"
+            }
+            .to_owned())
         }
         'd' | 'b' | 'o' | 'x' | 'X' => {
             let n = convert(arg, &Type::Number).map_err(|e| e.to_string())?;
@@ -291,6 +298,25 @@ fn format_one(verb: char, spec: &Spec, arg: &Value) -> Result<String, String> {
             Ok(pad(spec, sign, &body, !n.is_infinite()))
         }
         _ => Err(format!("unsupported format verb '{verb}'")),
+    }
+}
+
+/// cty's `formatPadWidth`: pads to the width in grapheme clusters, with
+/// zeros when the `0` flag is set, on the right with `-`.
+fn pad_width(spec: &Spec, text: &str) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    let Some(width) = spec.width else {
+        return text.to_owned();
+    };
+    let len = text.graphemes(true).count();
+    if len >= width {
+        return text.to_owned();
+    }
+    let fill = if spec.zero { "0" } else { " " }.repeat(width - len);
+    if spec.minus {
+        format!("{text}{fill}")
+    } else {
+        format!("{fill}{text}")
     }
 }
 

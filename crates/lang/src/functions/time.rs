@@ -47,13 +47,19 @@ fn timestamp(a: &Args<'_, '_>) -> FnResult {
 
 /// Parses an RFC 3339 timestamp, keeping its offset.
 fn parse_rfc3339(s: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(s).map_err(|_| {
-        if s.len() <= 10 && s.contains('-') {
-            format!("not a valid RFC3339 timestamp: missing required time introducer 'T' in {s:?}")
-        } else {
-            format!("not a valid RFC3339 timestamp: cannot use {s:?} as year")
-        }
-    })
+    let strict = s.as_bytes().get(10) == Some(&b'T') && !s.ends_with('z');
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .filter(|_| strict)
+        .ok_or_else(|| {
+            if s.len() <= 10 && s.contains('-') {
+                format!(
+                    "not a valid RFC3339 timestamp: missing required time introducer 'T' in {s:?}"
+                )
+            } else {
+                format!("not a valid RFC3339 timestamp: cannot use {s:?} as year")
+            }
+        })
 }
 
 /// Formats as Go's `time.RFC3339` does: seconds, and `Z` for offset zero.
@@ -169,99 +175,117 @@ fn offset_text(t: &DateTime<FixedOffset>, colon: bool, z: bool) -> String {
     }
 }
 
-fn formatdate(a: &Args<'_, '_>) -> FnResult {
-    let spec = a.str(0);
-    let t = parse_rfc3339(a.str(1)).map_err(FnError::call)?;
-    let is_utc = a.str(1).ends_with(['Z', 'z']);
+/// Splits a `formatdate` spec as cty does: quoted literals (with `''` for
+/// a quote), runs of one letter (verbs), and other literal text.
+fn split_date_format(spec: &str) -> Vec<String> {
     let chars: Vec<char> = spec.chars().collect();
-    let mut out = String::new();
+    let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        let start = i;
         if c == '\'' {
-            let start = i + 1;
-            let mut j = start;
-            while j < chars.len() && chars[j] != '\'' {
-                j += 1;
+            if chars.get(i + 1) == Some(&'\'') {
+                i += 2;
+            } else {
+                i += 1;
+                while i < chars.len() {
+                    if chars[i] == '\'' {
+                        if chars.get(i + 1) == Some(&'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    i += 1;
+                }
             }
-            if j >= chars.len() {
+        } else if c.is_ascii_alphabetic() {
+            while i < chars.len() && chars[i] == c {
+                i += 1;
+            }
+        } else {
+            while i < chars.len() && chars[i] != '\'' && !chars[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+        }
+        out.push(chars[start..i].iter().collect());
+    }
+    out
+}
+
+fn formatdate(a: &Args<'_, '_>) -> FnResult {
+    let t = parse_rfc3339(a.str(1)).map_err(|e| FnError::arg(1, e))?;
+    let mut out = String::new();
+    for tok in split_date_format(a.str(0)) {
+        let first = tok.chars().next().unwrap_or(' ');
+        let len = tok.chars().count();
+        if first == '\'' {
+            if !tok.ends_with('\'') || len == 1 {
                 return Err(FnError::arg(0, "unterminated literal '"));
             }
-            if j == start {
+            if len == 2 {
                 out.push('\'');
             } else {
-                out.extend(&chars[start..j]);
+                out.push_str(&tok[1..tok.len() - 1].replace("''", "'"));
             }
-            i = j + 1;
             continue;
         }
-        if !c.is_ascii_alphabetic() {
-            out.push(c);
-            i += 1;
+        if !first.is_ascii_alphabetic() {
+            out.push_str(&tok);
             continue;
         }
-        let mut j = i;
-        while j < chars.len() && chars[j] == c {
-            j += 1;
-        }
-        let verb: String = chars[i..j].iter().collect();
-        i = j;
-        let bad = |why: &str| FnError::arg(0, format!("invalid date format verb {verb:?}: {why}"));
+        let bad = |why: &str| FnError::arg(0, format!("invalid date format verb {tok:?}: {why}"));
         let h12 = match t.hour() % 12 {
             0 => 12,
             h => h,
         };
-        let s = match verb.as_str() {
-            "YYYY" => format!("{:04}", t.year()),
-            "YY" => format!("{:02}", t.year().rem_euclid(100)),
-            "MMMM" => MONTHS[t.month0() as usize].to_owned(),
-            "MMM" => MONTHS[t.month0() as usize][..3].to_owned(),
-            "MM" => format!("{:02}", t.month()),
-            "M" => t.month().to_string(),
-            "DD" => format!("{:02}", t.day()),
-            "D" => t.day().to_string(),
-            "EEEE" => DAYS[t.weekday().num_days_from_monday() as usize].to_owned(),
-            "EEE" => DAYS[t.weekday().num_days_from_monday() as usize][..3].to_owned(),
-            "hh" => format!("{:02}", t.hour()),
-            "h" => t.hour().to_string(),
-            "HH" => format!("{h12:02}"),
-            "H" => h12.to_string(),
-            "AA" => if t.hour() < 12 { "AM" } else { "PM" }.to_owned(),
-            "aa" => if t.hour() < 12 { "am" } else { "pm" }.to_owned(),
-            "mm" => format!("{:02}", t.minute()),
-            "m" => t.minute().to_string(),
-            "ss" => format!("{:02}", t.second()),
-            "s" => t.second().to_string(),
-            "ZZZZZ" => offset_text(&t, true, false),
-            "ZZZZ" => offset_text(&t, false, false),
-            "ZZZ" => {
-                if is_utc {
+        let text = match (first, len) {
+            ('Y', 2) => format!("{:02}", t.year().rem_euclid(100)),
+            ('Y', 4) => format!("{:04}", t.year()),
+            ('Y', _) => return Err(bad("year must either be \"YY\" or \"YYYY\"")),
+            ('M', 1) => t.month().to_string(),
+            ('M', 2) => format!("{:02}", t.month()),
+            ('M', 3) => MONTHS[t.month0() as usize][..3].to_owned(),
+            ('M', 4) => MONTHS[t.month0() as usize].to_owned(),
+            ('M', _) => return Err(bad("month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"")),
+            ('D', 1) => t.day().to_string(),
+            ('D', 2) => format!("{:02}", t.day()),
+            ('D', _) => return Err(bad("day of month must either be \"D\" or \"DD\"")),
+            ('E', 3) => DAYS[t.weekday().num_days_from_monday() as usize][..3].to_owned(),
+            ('E', 4) => DAYS[t.weekday().num_days_from_monday() as usize].to_owned(),
+            ('E', _) => return Err(bad("day of week must either be \"EEE\" or \"EEEE\"")),
+            ('h', 1) => t.hour().to_string(),
+            ('h', 2) => format!("{:02}", t.hour()),
+            ('h', _) => return Err(bad("24-hour must either be \"h\" or \"hh\"")),
+            ('H', 1) => h12.to_string(),
+            ('H', 2) => format!("{h12:02}"),
+            ('H', _) => return Err(bad("12-hour must either be \"H\" or \"HH\"")),
+            ('A', 2) => if t.hour() < 12 { "AM" } else { "PM" }.to_owned(),
+            ('a', 2) => if t.hour() < 12 { "am" } else { "pm" }.to_owned(),
+            ('A' | 'a', _) => return Err(bad(&format!("must be \"{first}{first}\""))),
+            ('m', 1) => t.minute().to_string(),
+            ('m', 2) => format!("{:02}", t.minute()),
+            ('m', _) => return Err(bad("minute must either be \"m\" or \"mm\"")),
+            ('s', 1) => t.second().to_string(),
+            ('s', 2) => format!("{:02}", t.second()),
+            ('s', _) => return Err(bad("second must either be \"s\" or \"ss\"")),
+            ('Z', 1) => offset_text(&t, true, true),
+            ('Z', 3) => {
+                let o = offset_text(&t, false, false);
+                if o == "+0000" {
                     "UTC".to_owned()
                 } else {
-                    offset_text(&t, false, false)
+                    o
                 }
             }
-            "Z" => offset_text(&t, true, true),
-            _ => {
-                return Err(match c {
-                    'Y' => bad("year must either be \"YY\" or \"YYYY\""),
-                    'M' => bad("month must be \"M\", \"MM\", \"MMM\", or \"MMMM\""),
-                    'D' => bad("day of month must either be \"D\" or \"DD\""),
-                    'E' => bad("day of week must either be \"EEE\" or \"EEEE\""),
-                    'h' => bad("24-hour must either be \"h\" or \"hh\""),
-                    'H' => bad("12-hour must either be \"H\" or \"HH\""),
-                    'A' | 'a' => bad("must be \"AA\" or \"aa\""),
-                    'm' => bad("minute must either be \"m\" or \"mm\""),
-                    's' => bad("second must either be \"s\" or \"ss\""),
-                    'Z' => bad("timezone must be Z, ZZZZ, or ZZZZZ"),
-                    _ => FnError::arg(
-                        0,
-                        format!("invalid date format verb {verb:?}: unrecognized format verb"),
-                    ),
-                })
-            }
+            ('Z', 4) => offset_text(&t, false, false),
+            ('Z', 5) => offset_text(&t, true, false),
+            ('Z', _) => return Err(bad("timezone must be Z, ZZZZ, or ZZZZZ")),
+            _ => return Err(FnError::arg(0, format!("invalid date format verb {tok:?}"))),
         };
-        out.push_str(&s);
+        out.push_str(&text);
     }
     Ok(Value::string(out))
 }
@@ -269,6 +293,14 @@ fn formatdate(a: &Args<'_, '_>) -> FnResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_formats_split_like_cty() {
+        assert_eq!(
+            split_date_format("YYYY-MM-DD'T'hh 'it''s' ''"),
+            ["YYYY", "-", "MM", "-", "DD", "'T'", "hh", " ", "'it''s'", " ", "''"]
+        );
+    }
 
     #[test]
     fn go_durations_parse() {
