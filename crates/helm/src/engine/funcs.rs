@@ -212,7 +212,74 @@ pub(crate) fn chart_funcs(lookup: Option<Arc<dyn Lookup>>) -> FuncMap {
     super::crypto::register(&mut m);
     semver_funcs(&mut m);
     helm(&mut m, lookup);
+    extras(&mut m);
+    aliases(&mut m);
     m
+}
+
+/// Sprig's other names for the same functions.
+fn aliases(m: &mut FuncMap) {
+    for (alias, name) in [
+        ("tuple", "list"),
+        ("biggest", "max"),
+        ("osBase", "base"),
+        ("osDir", "dir"),
+        ("osExt", "ext"),
+        ("osClean", "clean"),
+        ("osIsAbs", "isAbs"),
+        ("mustToDate", "toDate"),
+        ("mustDateModify", "dateModify"),
+        ("date_in_zone", "dateInZone"),
+        ("date_modify", "dateModify"),
+        ("toJSON", "toJson"),
+    ] {
+        if let Some(f) = m.get(name).cloned() {
+            m.insert(alias.to_string(), f);
+        }
+    }
+}
+
+fn extras(m: &mut FuncMap) {
+    reg!(m, "randInt", |a: &[Value]| {
+        use rand::Rng;
+        need(a, 2, "randInt")?;
+        let (lo, hi) = (to_i64(&a[0]), to_i64(&a[1]));
+        if hi <= lo {
+            return Err(fail(
+                "invalid argument to randInt: max must be greater than min",
+            ));
+        }
+        Ok(Value::Int(rand::thread_rng().gen_range(lo..hi)))
+    });
+    reg!(m, "abbrevboth", |a: &[Value]| {
+        need(a, 3, "abbrevboth")?;
+        let (left, width) = (to_i64(&a[0]).max(0) as usize, to_i64(&a[1]).max(0) as usize);
+        let text: Vec<char> = arg_str(a, 2).chars().collect();
+        Ok(s(&abbreviate_full(&text, left, width)))
+    });
+}
+
+/// goutils.AbbreviateFull.
+fn abbreviate_full(text: &[char], offset: usize, width: usize) -> String {
+    let all: String = text.iter().collect();
+    if width < 4 || text.len() <= width {
+        return all;
+    }
+    let mut offset = offset.min(text.len());
+    if text.len() - offset < width - 3 {
+        offset = text.len() - (width - 3);
+    }
+    if offset <= 4 {
+        return text[..width - 3].iter().collect::<String>() + "...";
+    }
+    if width < 7 {
+        return all;
+    }
+    if offset + width - 3 < text.len() {
+        let rest: Vec<char> = text[offset..].to_vec();
+        return "...".to_string() + &abbreviate_full(&rest, 0, width - 3);
+    }
+    "...".to_string() + &text[text.len() - (width - 3)..].iter().collect::<String>()
 }
 
 fn strings(m: &mut FuncMap) {
@@ -1531,6 +1598,24 @@ mod tests {
         );
         assert_eq!(go_string(&call("b32enc", &[s("hi")])), "NBUQ====");
         assert_eq!(go_string(&call("b32dec", &[s("NBUQ====")])), "hi");
+    }
+
+    #[test]
+    fn aliases_and_extras() {
+        assert_eq!(go_string(&call("tuple", &[Value::Int(1), s("a")])), "[1 a]");
+        assert_eq!(
+            go_string(&call("biggest", &[Value::Int(1), Value::Int(5)])),
+            "5"
+        );
+        let r = call("randInt", &[Value::Int(3), Value::Int(4)]);
+        assert_eq!(r, Value::Int(3));
+        assert_eq!(
+            go_string(&call(
+                "abbrevboth",
+                &[Value::Int(5), Value::Int(10), s("1234 5678 9123")]
+            )),
+            "...5678..."
+        );
     }
 
     #[test]
