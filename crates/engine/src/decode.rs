@@ -168,6 +168,40 @@ impl Decoder<'_> {
 
     /// Decodes one block body to an object of `block`'s implied type.
     fn body(&mut self, content: &Content, frames: &Iterators, block: &Block) -> Value {
+        let as_blocks = attributes_written_as_blocks(content, block);
+        if as_blocks.is_empty() {
+            return self.body_of(content, frames, block);
+        }
+        // Terraform's `blocktoattr`: an attribute of type list or set of
+        // objects may be written as nested blocks (legacy SDK providers
+        // rely on it); decode those blocks, then give the attribute its
+        // type.
+        let mut adjusted = block.clone();
+        for name in &as_blocks {
+            if let Some(a) = adjusted.attributes.remove(name) {
+                adjusted
+                    .block_types
+                    .insert(name.clone(), attribute_as_block(&a));
+            }
+        }
+        let value = self.body_of(content, frames, &adjusted);
+        let mut entries = value.as_entries().cloned().unwrap_or_default();
+        for name in as_blocks {
+            let Some(a) = block.attributes.get(&name) else {
+                continue;
+            };
+            let want = value_type(&a.implied_type());
+            if let Some(v) = entries.get(&name) {
+                let v = convert(v, &want)
+                    .map(strip_optional_markers)
+                    .unwrap_or_else(|_| Value::unknown(want));
+                entries.insert(name, v);
+            }
+        }
+        Value::object(entries)
+    }
+
+    fn body_of(&mut self, content: &Content, frames: &Iterators, block: &Block) -> Value {
         let mut items: BTreeMap<String, Vec<Item<'_>>> = BTreeMap::new();
         for (name, attr) in &content.attrs {
             if block.attributes.contains_key(name) {
@@ -844,6 +878,61 @@ impl Decoder<'_> {
     }
 }
 
+/// The list- or set-of-object attributes that `content` writes as nested
+/// blocks (or `dynamic` blocks) instead of as arguments.
+fn attributes_written_as_blocks(content: &Content, block: &Block) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for cb in &content.blocks {
+        let name = if cb.ty == "dynamic" {
+            match cb.labels.first() {
+                Some(l) => l,
+                None => continue,
+            }
+        } else {
+            &cb.ty
+        };
+        let Some(a) = block.attributes.get(name) else {
+            continue;
+        };
+        let of_objects = matches!(
+            &a.ty,
+            AttributeType::Type(Type::List(e) | Type::Set(e)) if matches!(**e, Type::Object { .. })
+        );
+        if of_objects
+            && !block.block_types.contains_key(name)
+            && !content.attrs.contains_key(name)
+            && !out.contains(name)
+        {
+            out.push(name.clone());
+        }
+    }
+    out
+}
+
+/// The nested block type standing for a list- or set-of-object attribute
+/// written as blocks: every object attribute optional.
+fn attribute_as_block(a: &Attribute) -> NestedBlock {
+    let (nesting, element) = match &a.ty {
+        AttributeType::Type(Type::Set(e)) => (Nesting::Set, (**e).clone()),
+        AttributeType::Type(Type::List(e)) => (Nesting::List, (**e).clone()),
+        _ => (Nesting::List, Type::Dynamic),
+    };
+    let mut inner = Block::default();
+    if let Type::Object { attrs, .. } = element {
+        for (name, t) in attrs {
+            let mut member = Attribute::new(t);
+            member.optional = true;
+            inner.attributes.insert(name, member);
+        }
+    }
+    NestedBlock {
+        nesting,
+        block: inner,
+        min_items: 0,
+        max_items: 0,
+    }
+}
+
 /// The body a JSON object stands for: one attribute per property, except
 /// that a `dynamic` property (when `dynamic_is_block`) becomes the
 /// `dynamic "type"` blocks it describes.
@@ -1154,6 +1243,7 @@ mod tests {
                 "labels": {"type": ["set", "string"], "optional": true},
                 "tags": {"type": ["map", "string"], "optional": true},
                 "mtls": {"type": ["object", {"backend": "string", "mode": "string"}, ["backend", "mode"]], "optional": true},
+                "ingress": {"type": ["list", ["object", {"from": "number", "cidr": "string"}]], "optional": true},
                 "spec": {"nested_type": {"nesting_mode": "single", "attributes": {
                     "kind": {"type": "string", "required": true},
                     "port": {"type": "number", "optional": true}
@@ -1436,6 +1526,22 @@ mod tests {
             json!([{"port": 22, "proto": null}, {"port": 80, "proto": null}])
         );
         assert_eq!(json_of(&v, "step"), json!([{"n": 1, "sub": [{"v": "a"}]}]));
+    }
+
+    #[test]
+    fn list_of_object_attributes_may_be_written_as_blocks() {
+        let (v, diags) = decode(
+            "name = \"n\"\ningress {\n from = 80\n}\ndynamic \"ingress\" {\n for_each = [443]\n content {\n from = ingress.value\n cidr = \"0.0.0.0/0\"\n }\n}",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            json_of(&v, "ingress"),
+            json!([{"from": 80, "cidr": null}, {"from": 443, "cidr": "0.0.0.0/0"}])
+        );
+        assert_eq!(v.ty(), value_type(&schema().implied_type()));
+        let (v, diags) = decode("name = \"n\"\ningress = [{ from = 1, cidr = \"c\" }]");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(json_of(&v, "ingress"), json!([{"from": 1, "cidr": "c"}]));
     }
 
     #[test]
