@@ -1,31 +1,39 @@
-use meshform_lang::*;
-use std::sync::Arc;
+//! `cargo run -p meshform-lang --example eval_lines < exprs.txt`: evaluates
+//! one expression per input line (no variables, no files) and prints each
+//! result as `terraform console` would, with its type, or the diagnostics.
+
+use std::io::BufRead;
+
+use meshform_lang::{eval, format_for_console, hcl_edit, EvalContext, SourceFile};
+
 fn main() {
-    let mut files = MemoryFiles::new();
-    files.insert("a.txt", "A");
-    files.insert("sub/b.txt", "B");
-    files.insert("sub/deep/c.txt", "C");
-    files.insert("sub/d.md", "D");
-    let ctx = EvalContext::new().with_files(Arc::new(files));
-    for line in std::io::stdin().lines() {
-        let line = line.unwrap();
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else {
+            eprintln!("eval_lines: input is not UTF-8 text");
+            return;
+        };
         let src = format!("x = {line}\n");
-        let body = hcl_edit::parser::parse_body(&src);
-        match body {
-            Err(e) => println!("{line} => PARSE {e}"),
-            Ok(b) => {
-                let e = b.get_attribute("x").unwrap().value.clone();
-                let c = ctx.clone().with_source(SourceFile::new("t", src.clone()));
-                match eval(&e, &c) {
-                    Ok(v) => println!("{line} => {} : {}", format_for_console(&v), v.ty()),
-                    Err(d) => println!(
-                        "{line} => ERR {}",
-                        d.iter()
-                            .map(|d| format!("{}: {}", d.summary, d.detail))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                }
+        let expr = match hcl_edit::parser::parse_body(&src) {
+            Ok(body) => body.get_attribute("x").map(|a| a.value.clone()),
+            Err(e) => {
+                println!("{line} => parse error: {e}");
+                continue;
+            }
+        };
+        let Some(expr) = expr else {
+            println!("{line} => not an expression");
+            continue;
+        };
+        let ctx = EvalContext::new().with_source(SourceFile::new("line", src.clone()));
+        match eval(&expr, &ctx) {
+            Ok(v) => println!("{line} => {} : {}", format_for_console(&v), v.ty()),
+            Err(d) => {
+                let msgs: Vec<String> = d
+                    .iter()
+                    .map(|d| format!("{}: {}", d.summary, d.detail))
+                    .collect();
+                println!("{line} => error: {}", msgs.join("; "));
             }
         }
     }
