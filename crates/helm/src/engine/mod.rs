@@ -476,6 +476,15 @@ mod tests {
     }
 
     #[test]
+    fn comparisons_of_values_and_literals() {
+        check(
+            "{{ eq .Values.num 3.0 }} {{ eq (int .Values.num) 3 }} {{ gt .Values.num 2.5 }}",
+            "num: 3",
+            "true true true",
+        );
+    }
+
+    #[test]
     fn numbers_from_values_are_floats() {
         check(
             "{{ .Values.num }} {{ typeOf .Values.num }} {{ .Values.big }} {{ .Values.false }} {{ .Values.mode }}",
