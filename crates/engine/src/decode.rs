@@ -12,6 +12,9 @@
 //!   `for_each` makes the whole block collection unknown, as in Terraform.
 //! - Bodies written in JSON syntax (`*.tf.json`) give object-valued
 //!   arguments where native syntax has blocks; both are accepted.
+//! - An attribute of type list or set of objects may be written as nested
+//!   blocks (Terraform's `blocktoattr`, which legacy SDK providers need).
+//! - A non-null value for a computed-only attribute is an error.
 //!
 //! Problems are [`Diagnostic`]s worded as Terraform words them. The caller
 //! adds the enclosing block (`in resource "x" "y"`) as diagnostic context.

@@ -8,11 +8,14 @@
 //!   by their non-computed attributes). Nested attribute types (protocol 6)
 //!   follow Terraform 1.3 and later.
 //! - [`assert_plan_valid`] is `objchange.AssertPlanValid`: a planned value
-//!   may only differ from configuration where the schema allows it.
-//! - Helpers for the planner: [`mark_computed_nulls_unknown`] (what the
+//!   may only differ from configuration where the schema allows it;
+//!   [`assert_object_compatible`] is `AssertObjectCompatible`: an applied
+//!   value must keep everything its plan knew.
+//! - Helpers for the planner, in the order a provider framework applies
+//!   them: [`apply_defaults`], [`mark_computed_nulls_unknown`] (what the
 //!   plugin framework and SDKv2 do on create and update),
-//!   [`apply_use_state_for_unknown`], [`requires_replace_paths`] and
-//!   [`paths_that_differ`].
+//!   [`apply_use_state_for_unknown`], [`apply_semantic_equality`], then
+//!   [`requires_replace_paths`]; and [`paths_that_differ`].
 //!
 //! Everything here is pure: values in, values out.
 
