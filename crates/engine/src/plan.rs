@@ -181,6 +181,13 @@ impl ResourceInstanceChange {
         self.addr.resource.mode
     }
 
+    /// Whether a `moved` block gave the object a new address.
+    pub fn moved(&self) -> bool {
+        self.prev_run_addr
+            .as_ref()
+            .is_some_and(|prev| *prev != self.addr)
+    }
+
     /// The resource type (`konnect_mesh`).
     pub fn resource_type(&self) -> &str {
         &self.addr.resource.ty
@@ -235,10 +242,12 @@ impl Plan {
 
     /// Terraform's `CanApply`: whether applying the plan does anything. Any
     /// non-no-op resource or root output change counts (data source
-    /// deletes too), and in refresh-only mode so does drift. This decides
+    /// deletes and moves too), and in refresh-only mode so does drift. This decides
     /// the plan footer and `-detailed-exitcode`'s 2.
     pub fn can_apply(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes
+            .iter()
+            .any(|c| c.action != Action::NoOp || c.moved())
             || self
                 .output_changes
                 .values()
@@ -246,12 +255,12 @@ impl Plan {
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }
 
-    /// Whether the plan shows any change: a resource change
+    /// Whether the plan shows any change: a move or a resource change
     /// other than a no-op (data source deletes, which are never shown,
     /// excluded) or a root output change.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| {
-            c.action != Action::NoOp
+            (c.action != Action::NoOp || c.moved())
                 && !(c.action == Action::Delete && c.mode() == ResourceMode::Data)
         }) || self
             .output_changes

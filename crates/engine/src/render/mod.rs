@@ -135,7 +135,7 @@ pub fn render_plan(plan: &Plan, schemas: &Schemas, opts: &RenderOptions) -> Stri
     let mut shown: Vec<&ResourceInstanceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.moved())
         .filter(|c| !(c.action == Action::Delete && c.mode() == ResourceMode::Data))
         .collect();
     shown.sort_by(|a, b| compare_changes(a, b));
@@ -244,10 +244,12 @@ fn render_resource_changes(page: &mut Page, shown: &[&ResourceInstanceChange], s
             header.push_str(&format!("{} {words}\n", action_symbol(action)));
         }
     }
-    let header = page.c(&header);
-    page.out.push_str(&header);
-    page.out.push('\n');
-    let intro = page.say("{Product} will perform the following actions:\n\n");
+    // A plan of moves only has no legend (Terraform 1.1+; 1.0 has no moves).
+    if shown.iter().any(|c| c.action != Action::NoOp) {
+        let header = page.c(&header);
+        page.out.push_str(&header);
+    }
+    let intro = page.say("\n{Product} will perform the following actions:\n\n");
     page.out.push_str(&intro);
 
     let (mut add, mut change, mut destroy) = (0, 0, 0);
@@ -414,7 +416,7 @@ pub fn render_resource_change(
         }
         (Action::Delete, Language::Drift) => format!("[bold]  # {addr}[reset] has been deleted"),
         (Action::NoOp, _) => match &rc.prev_run_addr {
-            Some(prev) if *prev != rc.addr => {
+            Some(prev) if rc.moved() => {
                 format!("[bold]  # {prev}[reset] has moved to [bold]{addr}[reset]")
             }
             _ => format!("{addr} has no changes"),
@@ -429,12 +431,16 @@ pub fn render_resource_change(
     }
     out.push_str(&color.color("[reset]\n"));
     if let Some(prev) = &rc.prev_run_addr {
-        if *prev != rc.addr && rc.action != Action::NoOp {
+        if rc.moved() && rc.action != Action::NoOp {
             out.push_str(&color.color(&format!("  # [reset](moved from {prev})\n")));
         }
     }
-    out.push_str(&color.color(action_symbol(rc.action)));
-    out.push(' ');
+    if rc.moved() && rc.action == Action::NoOp {
+        out.push_str("    ");
+    } else {
+        out.push_str(&color.color(action_symbol(rc.action)));
+        out.push(' ');
+    }
     match rc.mode() {
         ResourceMode::Managed => out.push_str(&format!(
             "resource {} {}",

@@ -984,3 +984,34 @@ fn unknown_blocks_print_as_one_block_of_unknown_attributes() {
 "#,
     );
 }
+
+#[test]
+fn a_move_alone_is_shown_as_terraform_1_1_shows_it() {
+    let (schemas, mut plan) = one_resource_plan(serde_json::json!({
+        "actions": ["no-op"],
+        "before": {"id": "i-1", "name": "a"},
+        "after": {"id": "i-1", "name": "a"},
+        "after_unknown": {},
+    }));
+    plan.changes[0].prev_run_addr =
+        Some(meshform_lang::addr::ResourceInstance::parse("test_instance.old").unwrap());
+    let expected = r#"
+Terraform will perform the following actions:
+
+  # test_instance.old has moved to test_instance.example
+    resource "test_instance" "example" {
+        id   = "i-1"
+        name = "a"
+    }
+
+Plan: 0 to add, 0 to change, 0 to destroy.
+
+─────────────────────────────────────────────────────────────────────────────
+
+Note: You didn't use the -out option to save this plan, so Terraform can't
+guarantee to take exactly these actions if you run "terraform apply" now.
+"#;
+    let actual = render_plan(&plan, &schemas, &RenderOptions::default());
+    assert_eq!(actual, expected, "\n{}", diff(expected, &actual));
+    assert!(plan.can_apply() && plan.has_changes());
+}
