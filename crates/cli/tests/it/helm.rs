@@ -122,3 +122,85 @@ fn helm_template_without_a_chart_explains_repo() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--repo"));
 }
+
+/// Serves the files of `dir` on 127.0.0.1 until the test ends.
+fn serve_dir(dir: std::path::PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_string();
+            let body = if path.contains("..") {
+                None
+            } else {
+                std::fs::read(dir.join(&path)).ok()
+            };
+            let (status, body) = match body {
+                Some(b) => ("200 OK", b),
+                None => ("404 Not Found", Vec::new()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn helm_template_fetches_from_a_repository() {
+    let Some(dir) = meshform_testkit::shared_path("fixtures/helm") else {
+        return;
+    };
+    let url = serve_dir(dir.join("repo"));
+    let values = dir.join("kong-mesh-zone.values.yaml");
+    let cache = cache_dir("repo");
+    let _ = std::fs::remove_dir_all(&cache);
+    let args = [
+        "helm",
+        "template",
+        "kong-mesh",
+        "kong-mesh",
+        "--repo",
+        &url,
+        "--version",
+        "2.9.3",
+        "-f",
+        values.to_str().unwrap(),
+        "--namespace",
+        "kong-mesh-system",
+    ];
+    let out = meshform(&args, &cache);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let actual =
+        meshform_helm::manifest::mask_generated_secrets(&String::from_utf8(out.stdout).unwrap());
+    let expected = std::fs::read_to_string(dir.join("kong-mesh-zone.rendered.yaml")).unwrap();
+    assert!(actual == expected, "output differs from the golden");
+    assert!(cache.join("repository/kong-mesh-2.9.3.tgz").is_file());
+    let _ = std::fs::remove_dir_all(&cache);
+}
