@@ -578,7 +578,9 @@ impl<'a> BodyPrinter<'a> {
                     self.out.push('\n');
                     self.out.push_str(&indent(ind + 2));
                     self.write_symbol(action);
-                    self.out.push_str(&go_quote(k));
+                    // Terraform prints keys as string values, JSON and
+                    // multi-line forms included.
+                    self.write_value(&Value::string(k.as_str()), action, ind + 4);
                     self.out.push_str(&indent(key_len - k.len()));
                     self.out.push_str(" = ");
                     self.write_value(item, action, ind + 4);
@@ -875,7 +877,7 @@ impl<'a> BodyPrinter<'a> {
             self.write_sensitivity_warning(&ov, &nv, ind + 2, action, false);
             self.out.push_str(&indent(ind + 2));
             self.write_symbol(action);
-            self.out.push_str(&go_quote(k));
+            self.write_value(&Value::string(k.as_str()), action, ind + 4);
             self.out.push_str(&indent(key_len - k.len()));
             self.out.push_str(" = ");
             match action {
