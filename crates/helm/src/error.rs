@@ -80,6 +80,12 @@ pub enum HelmError {
     },
     #[error("OCI reference {reference} is invalid: {message}")]
     OciReference { reference: String, message: String },
+    #[error("chart {chart} requires kubeVersion {constraint}, which is incompatible with Kubernetes {actual}")]
+    KubeVersion {
+        chart: String,
+        constraint: String,
+        actual: String,
+    },
     #[error("release record is invalid: {message}")]
     ReleaseRecord { message: String },
 }

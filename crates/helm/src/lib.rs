@@ -78,6 +78,7 @@ pub fn render_release(
     options: &RenderOptions,
     subchart_notes: bool,
 ) -> Result<Rendered, HelmError> {
+    check_kube_version(&chart, &options.capabilities.kube_version)?;
     let first = values::coalesce(&chart, config);
     chart.resolve_dependencies(&first)?;
     values::apply_import_values(&mut chart);
@@ -112,6 +113,29 @@ pub fn render_release(
         notes,
         crds,
     })
+}
+
+/// Refuses a chart whose `kubeVersion` constraint the cluster does not meet.
+fn check_kube_version(chart: &Chart, kube_version: &str) -> Result<(), HelmError> {
+    let constraint = chart.metadata.kube_version.trim();
+    if constraint.is_empty() {
+        return Ok(());
+    }
+    let c =
+        semver_util::Constraint::parse(constraint).map_err(|message| HelmError::Constraint {
+            constraint: constraint.to_string(),
+            message,
+        })?;
+    let ok = semver_util::parse_version(kube_version).is_ok_and(|v| c.matches(&v));
+    if ok {
+        Ok(())
+    } else {
+        Err(HelmError::KubeVersion {
+            chart: chart.metadata.name.clone(),
+            constraint: constraint.to_string(),
+            actual: kube_version.to_string(),
+        })
+    }
 }
 
 fn collect_crds(chart: &Chart, path: &str, out: &mut Vec<(String, String)>) {

@@ -476,6 +476,19 @@ mod tests {
     }
 
     #[test]
+    fn charts_declare_the_kubernetes_versions_they_support() {
+        let mut c = chart(&[("templates/x.yaml", "a: 1")]);
+        c.metadata.kube_version = ">=1.25.0-0".into();
+        let err =
+            crate::render_release(c.clone(), &Values::new(), &RenderOptions::default(), false)
+                .unwrap_err();
+        assert!(matches!(err, HelmError::KubeVersion { .. }), "{err}");
+        let mut options = RenderOptions::default();
+        options.capabilities.kube_version = "v1.31.0".into();
+        assert!(crate::render_release(c, &Values::new(), &options, false).is_ok());
+    }
+
+    #[test]
     fn comparisons_of_values_and_literals() {
         check(
             "{{ eq .Values.num 3.0 }} {{ eq (int .Values.num) 3 }} {{ gt .Values.num 2.5 }}",
