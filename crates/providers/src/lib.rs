@@ -10,7 +10,9 @@
 //! This crate must not know configuration syntax, the engine's graph, the
 //! state store or the command line.
 
+pub mod helm_release;
 pub mod konnect;
+pub mod kubernetes;
 pub mod kuma;
 pub mod planning;
 pub mod provider;

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use meshform_lang::schema::{AttributeType, ProviderSchema};
 use meshform_lang::{Data, Diagnostic, Diagnostics, PathStep, Value};
 
-use super::client::{KonnectClient, Settings};
+use super::client::{KonnectClient, RetryPolicy, Settings};
 use super::tables::{Check, KonnectTables, ResourceTable, KONNECT, KONNECT_BETA};
 use super::wire;
 use crate::kuma::{Naming, PolicyTables};
@@ -38,6 +38,7 @@ pub struct KonnectFactory {
     tables: Arc<KonnectTables>,
     policies: Arc<PolicyTables>,
     schema: Arc<ProviderSchema>,
+    retry: Option<RetryPolicy>,
 }
 
 impl KonnectFactory {
@@ -64,7 +65,15 @@ impl KonnectFactory {
             tables,
             policies,
             schema,
+            retry: None,
         }
+    }
+
+    /// The same provider retrying on another schedule (tests, impatient
+    /// users).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> KonnectFactory {
+        self.retry = Some(retry);
+        self
     }
 
     fn table(&self, type_name: &str) -> Option<&ResourceTable> {
@@ -108,7 +117,10 @@ impl ProviderFactory for KonnectFactory {
     }
 
     fn configure(&self, req: ConfigureRequest) -> Result<Arc<dyn Provider>, Diagnostics> {
-        let settings = Settings::from_config(&req.config, &req.env)?;
+        let mut settings = Settings::from_config(&req.config, &req.env)?;
+        if let Some(retry) = self.retry {
+            settings.retry = retry;
+        }
         let client = if req.offline {
             None
         } else {

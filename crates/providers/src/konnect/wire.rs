@@ -106,6 +106,10 @@ fn encode_attrs(
 ) -> Map<String, Json> {
     let mut out = Map::new();
     for (name, attr) in attrs {
+        // What only the server decides is never sent.
+        if attr.computed && !attr.optional {
+            continue;
+        }
         let dotted = join(prefix, name);
         let Some(info) = table.attr(&dotted) else {
             continue;

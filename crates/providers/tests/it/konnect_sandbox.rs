@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use meshform_lang::{FixedClock, Type, Value};
+use meshform_providers::konnect::client::{KonnectClient, RetryPolicy, Settings};
+use meshform_providers::konnect::tables::Host;
 use meshform_providers::konnect::{KonnectFactory, KonnectTables};
 use meshform_providers::kuma::PolicyTables;
 use meshform_providers::planning::proposed_new_state;
@@ -13,7 +15,7 @@ use meshform_providers::provider::{
     ApplyResourceChangeRequest, ConfigureRequest, ImportResourceStateRequest,
     PlanResourceChangeRequest, Provider, ProviderFactory, ReadResourceRequest,
 };
-use meshform_sandbox::{Sandbox, SandboxConfig};
+use meshform_sandbox::{FaultConfig, Sandbox, SandboxConfig, ThrottleConfig};
 
 const TOKEN: &str = "kpat_meshformtest0000000000000000000000000000000000000";
 
@@ -190,6 +192,15 @@ fn guide_konnect_resources_against_the_sandbox() {
         .await;
         let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
         assert_no_changes(&beta, &p, "konnect_mesh_control_plane", &cp, &cp_config).await;
+        // Removing a label really removes it.
+        let mut attrs = cp_config.as_entries().unwrap().clone();
+        attrs.insert("labels".into(), labels(&[("env", "dev")]));
+        let relabelled = Value::object(attrs);
+        let (cp, replace) =
+            converge(&beta, &p, "konnect_mesh_control_plane", &cp, &relabelled).await;
+        assert!(!replace);
+        assert_eq!(cp.get_attr("labels").unwrap(), &labels(&[("env", "dev")]));
+        assert_no_changes(&beta, &p, "konnect_mesh_control_plane", &cp, &relabelled).await;
 
         // The mesh, then mTLS added in place.
         let mesh_config = |mtls: Value| {
@@ -500,4 +511,303 @@ fn policy_specs_are_checked_offline() {
     assert!(details
         .iter()
         .any(|d| d.contains("spec.from[0].target_ref.kind") && d.contains("\"MeshService\"")));
+}
+
+/// With 30% of requests failing (5xx and 429 bursts) an apply of 100
+/// policies converges and nothing is lost.
+#[test]
+fn a_hundred_policies_converge_through_faults() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        personal_access_tokens: vec![TOKEN.to_owned()],
+        record_exchanges: true,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let url = sandbox.konnect_url().to_owned();
+    let (beta, _) = factories();
+    let beta = beta.with_retry_policy(RetryPolicy {
+        initial_backoff: std::time::Duration::from_millis(1),
+        max_backoff: std::time::Duration::from_millis(20),
+        timeout: std::time::Duration::from_secs(60),
+    });
+    run(async {
+        let p = configure(&beta, &url, TOKEN);
+        let null = |t: &str| Value::null(beta.schema().resources[t].block.implied_type());
+        let cp_config = object(
+            &beta,
+            "konnect_mesh_control_plane",
+            vec![("name", Value::string("faulty"))],
+        );
+        let (cp, _) = converge(
+            &beta,
+            &p,
+            "konnect_mesh_control_plane",
+            &null("konnect_mesh_control_plane"),
+            &cp_config,
+        )
+        .await;
+        let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
+        let mesh_config = object(
+            &beta,
+            "konnect_mesh",
+            vec![
+                ("cp_id", Value::string(&cp_id)),
+                ("name", Value::string("m")),
+                ("type", Value::string("Mesh")),
+            ],
+        );
+        converge(
+            &beta,
+            &p,
+            "konnect_mesh",
+            &null("konnect_mesh"),
+            &mesh_config,
+        )
+        .await;
+
+        sandbox.set_faults(FaultConfig {
+            error_rate: 0.2,
+            throttle: Some(ThrottleConfig {
+                rate: 0.1,
+                burst: 2,
+                retry_after_seconds: 0,
+            }),
+            seed: 7,
+            ..FaultConfig::default()
+        });
+        // The faults are there: without retries, many requests fail.
+        let mut settings =
+            Settings::from_config(&object_provider(&beta, &url, TOKEN), &BTreeMap::new()).unwrap();
+        settings.retry.timeout = std::time::Duration::ZERO;
+        let bare = KonnectClient::new(settings).unwrap();
+        let mut failed = 0;
+        for _ in 0..50 {
+            let path = format!("/v1/mesh/control-planes/{cp_id}");
+            if bare
+                .send(Host::Mesh, "GET", &path, None, &|_| false)
+                .await
+                .is_err()
+            {
+                failed += 1;
+            }
+        }
+        assert!(failed >= 8, "only {failed} of 50 requests failed");
+        let block = &beta.schema().resources["konnect_mesh_traffic_permission"].block;
+        let spec_json = serde_json::json!({"from": [{"target_ref": {"kind": "Mesh"}, "default": {"action": "Deny"}}]});
+        let spec = meshform_lang::convert(
+            &Value::from_json(&spec_json, &meshform_lang::implied_type(&spec_json)).unwrap(),
+            &block.attributes["spec"].constraint_type(),
+        )
+        .unwrap();
+        let mut states = Vec::new();
+        for i in 0..100 {
+            let config = object(
+                &beta,
+                "konnect_mesh_traffic_permission",
+                vec![
+                    ("cp_id", Value::string(&cp_id)),
+                    ("mesh", Value::string("m")),
+                    ("name", Value::string(format!("p-{i:03}"))),
+                    ("type", Value::string("MeshTrafficPermission")),
+                    ("spec", spec.clone()),
+                ],
+            );
+            let (state, _) = converge(
+                &beta,
+                &p,
+                "konnect_mesh_traffic_permission",
+                &null("konnect_mesh_traffic_permission"),
+                &config,
+            )
+            .await;
+            states.push(state);
+        }
+        sandbox.set_faults(FaultConfig::default());
+        for state in &states {
+            let read = p
+                .read_resource(ReadResourceRequest {
+                    type_name: "konnect_mesh_traffic_permission".into(),
+                    current_state: state.clone(),
+                    private: Vec::new(),
+                })
+                .await;
+            assert_eq!(read.new_state.as_ref(), Some(state));
+        }
+        assert_eq!(states.len(), 100);
+    });
+    sandbox.shutdown();
+}
+
+/// A minimal configuration value of an attribute: required members filled
+/// with placeholders, a `target_ref` pointing at the whole mesh.
+fn minimal(
+    table: &meshform_providers::konnect::ResourceTable,
+    attr: &meshform_lang::schema::Attribute,
+    dotted: &str,
+) -> Value {
+    use meshform_lang::schema::{AttributeType, Nesting};
+    let name = dotted.rsplit('.').next().unwrap_or(dotted);
+    let one_of = table.attr(dotted).and_then(|i| i.one_of.first().cloned());
+    match &attr.ty {
+        AttributeType::Type(Type::String) if name == "kind" => Value::string("Mesh"),
+        AttributeType::Type(Type::String) => {
+            Value::string(one_of.unwrap_or_else(|| "placeholder".into()))
+        }
+        AttributeType::Type(Type::Number) => Value::int(8080),
+        AttributeType::Type(Type::Bool) => Value::bool(false),
+        AttributeType::Type(t) => Value::null(t.clone()),
+        AttributeType::Nested(n) => {
+            let obj = Value::object(
+                n.attributes
+                    .iter()
+                    .map(|(k, a)| {
+                        let child = format!("{dotted}.{k}");
+                        let needed = a.required
+                            || k == "target_ref"
+                            || table.attr(&child).is_some_and(|i| i.not_null);
+                        let v = if needed {
+                            minimal(table, a, &child)
+                        } else {
+                            Value::null(a.implied_type())
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            );
+            match n.nesting {
+                Nesting::Single | Nesting::Group => obj,
+                _ => Value::list(obj.ty(), vec![obj]),
+            }
+        }
+    }
+}
+
+#[test]
+fn every_mesh_resource_type_round_trips() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        personal_access_tokens: vec![TOKEN.to_owned()],
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let url = sandbox.konnect_url().to_owned();
+    let (beta, _) = factories();
+    run(async {
+        let p = configure(&beta, &url, TOKEN);
+        let schema = beta.schema();
+        let null = |t: &str| Value::null(schema.resources[t].block.implied_type());
+        let cp_config = object(
+            &beta,
+            "konnect_mesh_control_plane",
+            vec![("name", Value::string("all"))],
+        );
+        let (cp, _) = converge(
+            &beta,
+            &p,
+            "konnect_mesh_control_plane",
+            &null("konnect_mesh_control_plane"),
+            &cp_config,
+        )
+        .await;
+        let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
+        let mesh_config = object(
+            &beta,
+            "konnect_mesh",
+            vec![
+                ("cp_id", Value::string(&cp_id)),
+                ("name", Value::string("m")),
+                ("type", Value::string("Mesh")),
+            ],
+        );
+        converge(
+            &beta,
+            &p,
+            "konnect_mesh",
+            &null("konnect_mesh"),
+            &mesh_config,
+        )
+        .await;
+        let tables = KonnectTables::load().unwrap();
+        let mut done = Vec::new();
+        for (type_name, rschema) in &schema.resources {
+            if type_name == "konnect_mesh" || type_name == "konnect_mesh_control_plane" {
+                continue;
+            }
+            let kuma_type = tables
+                .resource(type_name)
+                .unwrap()
+                .api
+                .kuma_type
+                .clone()
+                .unwrap();
+            let block = &rschema.block;
+            let mut set = vec![
+                ("cp_id", Value::string(&cp_id)),
+                ("name", Value::string(format!("x-{}", type_name.len()))),
+                ("type", Value::string(&kuma_type)),
+            ];
+            if block.attributes.contains_key("mesh") {
+                set.push(("mesh", Value::string("m")));
+            }
+            let mut config = object(&beta, type_name, set);
+            let mut attrs = config.as_entries().unwrap().clone();
+            for (name, attr) in &block.attributes {
+                if attr.required && attrs[name].is_null() {
+                    let table = tables.resource(type_name).unwrap();
+                    attrs.insert(name.clone(), minimal(table, attr, name));
+                }
+            }
+            // What the API needs beyond the schema's required attributes.
+            let extra = match type_name.as_str() {
+                "konnect_mesh_gateway" => serde_json::json!({
+                    "selectors": [{"match": {"kuma.io/service": "edge"}}],
+                    "conf": {"listeners": [{"port": 8080, "protocol": {"str": "HTTP"}}]}
+                }),
+                "konnect_mesh_proxy_patch" => serde_json::json!({
+                    "spec": {"target_ref": {"kind": "Mesh"}, "default": {"append_modifications": [
+                        {"cluster": {"operation": "Add", "value": "name: extra"}}
+                    ]}}
+                }),
+                "konnect_mesh_hostname_generator" => serde_json::json!({
+                    "spec": {"template": "{{ .DisplayName }}.mesh"}
+                }),
+                _ => serde_json::json!({}),
+            };
+            if let Some(extra) = extra.as_object() {
+                for name in extra.keys().map(String::as_str) {
+                    let ty = block.attributes[name].constraint_type();
+                    let v =
+                        Value::from_json(&extra[name], &meshform_lang::implied_type(&extra[name]))
+                            .unwrap();
+                    attrs.insert(name.into(), meshform_lang::convert(&v, &ty).unwrap());
+                }
+            }
+            config = Value::object(attrs);
+            let (state, _) = converge(&beta, &p, type_name, &null(type_name), &config).await;
+            assert_no_changes(&beta, &p, type_name, &state, &config).await;
+            // An in-place update: a label.
+            let mut attrs = config.as_entries().unwrap().clone();
+            attrs.insert("labels".into(), labels(&[("team", "mesh")]));
+            let updated_config = Value::object(attrs);
+            let (updated, replace) = converge(&beta, &p, type_name, &state, &updated_config).await;
+            assert!(!replace, "{type_name}");
+            assert_no_changes(&beta, &p, type_name, &updated, &updated_config).await;
+            let resp = p
+                .apply_resource_change(ApplyResourceChangeRequest {
+                    type_name: type_name.clone(),
+                    prior_state: updated.clone(),
+                    planned_state: Value::null(updated.ty()),
+                    config: Value::null(updated.ty()),
+                    planned_private: Vec::new(),
+                })
+                .await;
+            assert!(
+                !resp.diagnostics.has_errors(),
+                "{type_name}: {:?}",
+                resp.diagnostics
+            );
+            done.push(type_name.clone());
+        }
+        assert_eq!(done.len(), 23);
+    });
+    sandbox.shutdown();
 }

@@ -2,6 +2,7 @@
 
 mod konnect_sandbox;
 mod konnect_tables;
+mod kubernetes;
 mod kuma_policies;
 mod planning;
 mod schema_json;

@@ -1,0 +1,1 @@
+//! hashicorp/helm 2.17.0: `helm_release`.

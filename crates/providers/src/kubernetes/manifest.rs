@@ -1,0 +1,284 @@
+//! `kubernetes_manifest`: any object, custom resources included, applied
+//! with server-side apply as a `DynamicObject`. The API resource (plural,
+//! scope) is found by discovery from `apiVersion` and `kind`.
+//!
+//! `object` holds the live object restricted to the fields the manifest
+//! sets, so a field changed in the cluster shows as a difference between
+//! `manifest` and `object` and plans an update. Changing `apiVersion`,
+//! `kind`, name or namespace replaces the object.
+
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::core::GroupVersionKind;
+use kube::discovery::{pinned_kind, Scope};
+use meshform_lang::schema::Block;
+use meshform_lang::{Diagnostic, Diagnostics, PathStep, Type, Value};
+use serde_json::{json, Value as Json};
+
+use super::values::attr_json;
+use super::{api_error, is_not_found};
+use crate::planning::ResourcePlan;
+
+/// Identity of a manifest: what cannot change without replacement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+}
+
+fn identity(manifest: &Json) -> Result<Identity, Diagnostics> {
+    let text = |pointer: &str| {
+        manifest
+            .pointer(pointer)
+            .and_then(Json::as_str)
+            .map(str::to_string)
+    };
+    let missing = |what: &str| -> Diagnostics {
+        Diagnostic::error("Invalid manifest", format!("The manifest must set {what}.")).into()
+    };
+    Ok(Identity {
+        api_version: text("/apiVersion").ok_or_else(|| missing("apiVersion"))?,
+        kind: text("/kind").ok_or_else(|| missing("kind"))?,
+        name: text("/metadata/name").ok_or_else(|| missing("metadata.name"))?,
+        namespace: text("/metadata/namespace"),
+    })
+}
+
+fn manifest_json(v: &Value) -> Option<Json> {
+    v.get_attr("manifest")
+        .map(|m| m.clone().unmark_deep())
+        .filter(|m| m.is_wholly_known() && !m.is_null())
+        .and_then(|m| m.to_json().ok())
+}
+
+/// The live object restricted to the shape of the manifest.
+pub fn project(live: &Json, shape: &Json) -> Json {
+    match (live, shape) {
+        (Json::Object(l), Json::Object(s)) => Json::Object(
+            s.iter()
+                .map(|(k, sv)| {
+                    (
+                        k.clone(),
+                        l.get(k).map(|lv| project(lv, sv)).unwrap_or(Json::Null),
+                    )
+                })
+                .collect(),
+        ),
+        (Json::Array(l), Json::Array(s)) => Json::Array(
+            s.iter()
+                .enumerate()
+                .map(|(i, sv)| l.get(i).map(|lv| project(lv, sv)).unwrap_or(Json::Null))
+                .collect(),
+        ),
+        _ => live.clone(),
+    }
+}
+
+/// Plans a manifest: `object` is unknown when the object will be applied
+/// (create, a changed manifest, or drift in the cluster) and kept
+/// otherwise.
+pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> ResourcePlan {
+    let mut plan = super::values::sdk_plan(block, prior, proposed, config);
+    if proposed.is_null() {
+        return plan;
+    }
+    let new_manifest = manifest_json(&plan.planned);
+    let old_manifest = manifest_json(prior);
+    let prior_object = prior
+        .get_attr("object")
+        .and_then(|o| o.clone().unmark_deep().to_json().ok());
+    let drifted = match (&new_manifest, &prior_object) {
+        (Some(m), Some(o)) => &project(o, m) != m,
+        _ => true,
+    };
+    let changed =
+        prior.is_null() || new_manifest.is_none() || new_manifest != old_manifest || drifted;
+    if changed {
+        if let Some(entries) = plan.planned.as_entries() {
+            let mut entries = entries.clone();
+            entries.insert("object".into(), Value::unknown(Type::Dynamic));
+            plan.planned = Value::object(entries).with_marks_of([&plan.planned]);
+        }
+    }
+    if let (Some(new), Some(old)) = (&new_manifest, &old_manifest) {
+        if let (Ok(a), Ok(b)) = (identity(new), identity(old)) {
+            if a != b {
+                plan.requires_replace = vec![vec![PathStep::Attr("manifest".into())]];
+            }
+        }
+    }
+    plan
+}
+
+fn field_manager(planned: &Value) -> (String, bool) {
+    let fm = planned
+        .get_attr("field_manager")
+        .and_then(Value::as_elements)
+        .and_then(|items| items.first());
+    let name = fm
+        .and_then(|f| f.get_attr("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("Terraform")
+        .to_string();
+    let force = fm
+        .and_then(|f| f.get_attr("force_conflicts"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    (name, force)
+}
+
+async fn api_for(client: kube::Client, id: &Identity) -> Result<Api<DynamicObject>, Diagnostics> {
+    let (group, version) = match id.api_version.split_once('/') {
+        Some((g, v)) => (g.to_string(), v.to_string()),
+        None => (String::new(), id.api_version.clone()),
+    };
+    let gvk = GroupVersionKind::gvk(&group, &version, &id.kind);
+    let (resource, caps): (ApiResource, _) = pinned_kind(&client, &gvk).await.map_err(|e| {
+        api_error(
+            "Discovering",
+            &format!("{} {}", id.api_version, id.kind),
+            &e,
+        )
+    })?;
+    Ok(match caps.scope {
+        Scope::Namespaced => Api::namespaced_with(
+            client,
+            id.namespace.as_deref().unwrap_or("default"),
+            &resource,
+        ),
+        Scope::Cluster => Api::all_with(client, &resource),
+    })
+}
+
+fn describe(id: &Identity) -> String {
+    match &id.namespace {
+        Some(ns) => format!("{} {ns}/{}", id.kind, id.name),
+        None => format!("{} {}", id.kind, id.name),
+    }
+}
+
+fn state_json(settings: &Value, manifest: &Json, live: &Json) -> Json {
+    json!({
+        "computed_fields": attr_json(settings, "computed_fields"),
+        "field_manager": attr_json(settings, "field_manager"),
+        "manifest": manifest,
+        "object": project(live, manifest),
+        "timeouts": attr_json(settings, "timeouts"),
+    })
+}
+
+/// Applies the manifest with server-side apply.
+pub async fn apply(client: kube::Client, planned: &Value) -> Result<Json, Diagnostics> {
+    let manifest = manifest_json(planned).ok_or_else(|| -> Diagnostics {
+        Diagnostic::error(
+            "Invalid manifest",
+            "The manifest is not known at apply time.",
+        )
+        .into()
+    })?;
+    let id = identity(&manifest)?;
+    let api = api_for(client, &id).await?;
+    let (manager, force) = field_manager(planned);
+    let mut params = PatchParams::apply(&manager);
+    if force {
+        params = params.force();
+    }
+    let applied = api
+        .patch(&id.name, &params, &Patch::Apply(&manifest))
+        .await
+        .map_err(|e| api_error("Applying", &describe(&id), &e))?;
+    let live = serde_json::to_value(&applied).map_err(|e| -> Diagnostics {
+        Diagnostic::error("Invalid object returned by the cluster", e.to_string()).into()
+    })?;
+    Ok(state_json(planned, &manifest, &live))
+}
+
+/// Fields the API server manages, left out of an imported manifest.
+fn strip_server_fields(live: &Json) -> Json {
+    let mut m = live.clone();
+    if let Some(obj) = m.as_object_mut() {
+        obj.remove("status");
+        if let Some(md) = obj.get_mut("metadata").and_then(Json::as_object_mut) {
+            for k in [
+                "uid",
+                "resourceVersion",
+                "generation",
+                "creationTimestamp",
+                "managedFields",
+                "selfLink",
+            ] {
+                md.remove(k);
+            }
+        }
+    }
+    m
+}
+
+/// Reads the object; `None` when it is gone. A state without `object` (an
+/// import) takes its manifest from the live object.
+pub async fn read(client: kube::Client, state: &Value) -> Result<Option<Json>, Diagnostics> {
+    let Some(manifest) = manifest_json(state) else {
+        return Ok(None);
+    };
+    let id = identity(&manifest)?;
+    let api = api_for(client, &id).await?;
+    let live = match api.get(&id.name).await {
+        Ok(o) => serde_json::to_value(&o).map_err(|e| -> Diagnostics {
+            Diagnostic::error("Invalid object returned by the cluster", e.to_string()).into()
+        })?,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(api_error("Reading", &describe(&id), &e)),
+    };
+    let importing = state.get_attr("object").is_none_or(Value::is_null);
+    let manifest = if importing {
+        strip_server_fields(&live)
+    } else {
+        manifest
+    };
+    Ok(Some(state_json(state, &manifest, &live)))
+}
+
+/// Deletes the object.
+pub async fn delete(client: kube::Client, state: &Value) -> Result<(), Diagnostics> {
+    let Some(manifest) = manifest_json(state) else {
+        return Ok(());
+    };
+    let id = identity(&manifest)?;
+    let api = api_for(client, &id).await?;
+    match api.delete(&id.name, &DeleteParams::default()).await {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(api_error("Deleting", &describe(&id), &e)),
+    }
+}
+
+/// The state an import starts from: `apiVersion=v1,kind=ConfigMap,namespace=ns,name=x`.
+pub fn import_seed(id: &str) -> Result<Json, Diagnostics> {
+    let mut parts = std::collections::BTreeMap::new();
+    for pair in id.split(',') {
+        if let Some((k, v)) = pair.split_once('=') {
+            parts.insert(k.trim().to_string(), v.trim().to_string());
+        }
+    }
+    let (Some(api_version), Some(kind), Some(name)) = (
+        parts.get("apiVersion"),
+        parts.get("kind"),
+        parts.get("name"),
+    ) else {
+        return Err(Diagnostic::error(
+            "Unexpected format of ID",
+            format!(
+                "The import ID {id:?} must have the form apiVersion=<v>,kind=<k>[,namespace=<ns>],name=<n>."
+            ),
+        )
+        .into());
+    };
+    let mut metadata = json!({ "name": name });
+    if let Some(ns) = parts.get("namespace") {
+        metadata["namespace"] = json!(ns);
+    }
+    Ok(json!({
+        "manifest": { "apiVersion": api_version, "kind": kind, "metadata": metadata },
+    }))
+}

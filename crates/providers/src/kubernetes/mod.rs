@@ -1,0 +1,435 @@
+//! hashicorp/kubernetes 2.35.1: `kubernetes_namespace`, `kubernetes_secret`,
+//! `kubernetes_config_map` (each also as `_v1`) through typed k8s-openapi
+//! objects, and `kubernetes_manifest` through server-side apply of a
+//! `DynamicObject`. Planning is terraform-plugin-sdk/v2's ([`values`]); the
+//! connection comes from the provider block or the environment
+//! ([`connection`]). Offline, reads return the prior state and nothing
+//! contacts a cluster.
+
+pub mod config_map;
+pub mod connection;
+pub mod manifest;
+pub mod namespace;
+pub mod schema;
+pub mod secret;
+pub(crate) mod values;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use meshform_lang::schema::{ProviderSchema, Schema};
+use meshform_lang::{Diagnostic, Diagnostics, Value};
+
+pub use connection::{Connection, ConnectionError, ConnectionSettings, ConnectionSource};
+pub use schema::kubernetes_schema;
+
+use crate::provider::*;
+
+/// Source address of the kubernetes provider.
+pub const SOURCE: &str = "hashicorp/kubernetes";
+/// The provider version whose behaviour this implements.
+pub const VERSION: &str = "2.35.1";
+
+/// The kubernetes provider's factory.
+#[derive(Debug, Clone)]
+pub struct KubernetesFactory {
+    schema: Arc<ProviderSchema>,
+}
+
+impl Default for KubernetesFactory {
+    fn default() -> Self {
+        KubernetesFactory::new()
+    }
+}
+
+impl KubernetesFactory {
+    pub fn new() -> KubernetesFactory {
+        KubernetesFactory {
+            schema: Arc::new(kubernetes_schema()),
+        }
+    }
+}
+
+impl ProviderFactory for KubernetesFactory {
+    fn source(&self) -> &str {
+        SOURCE
+    }
+
+    fn version(&self) -> &str {
+        VERSION
+    }
+
+    fn schema(&self) -> Arc<ProviderSchema> {
+        self.schema.clone()
+    }
+
+    fn configure(&self, req: ConfigureRequest) -> Result<Arc<dyn Provider>, Diagnostics> {
+        let settings = ConnectionSettings::from_value(&req.config);
+        Ok(Arc::new(KubernetesProvider::new(
+            self.schema.clone(),
+            connection::resolve(&settings, &req.env),
+            req.offline,
+        )))
+    }
+}
+
+/// A lazily connected cluster: the connection is resolved when the
+/// provider is configured, the client built on first use, so that plans
+/// that never need the cluster never fail for lack of one.
+pub(crate) struct Cluster {
+    connection: Result<Connection, ConnectionError>,
+    client: tokio::sync::OnceCell<kube::Client>,
+}
+
+impl Cluster {
+    pub(crate) fn new(connection: Result<Connection, ConnectionError>) -> Cluster {
+        Cluster {
+            connection,
+            client: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub(crate) async fn client(&self) -> Result<kube::Client, Diagnostics> {
+        let connection = self.connection.as_ref().map_err(connection_diagnostic)?;
+        let client = self
+            .client
+            .get_or_try_init(|| connection::connect(connection))
+            .await
+            .map_err(|e| connection_diagnostic(&e))?;
+        Ok(client.clone())
+    }
+}
+
+fn connection_diagnostic(e: &ConnectionError) -> Diagnostics {
+    Diagnostic::error(
+        "Kubernetes cluster unreachable",
+        format!("{}.", capitalise(&e.to_string())),
+    )
+    .into()
+}
+
+pub(crate) fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A failed Kubernetes API call as a diagnostic; the API server's status
+/// message is kept.
+pub(crate) fn api_error(action: &str, what: &str, e: &kube::Error) -> Diagnostics {
+    let detail = match e {
+        kube::Error::Api(status) => format!(
+            "{action} {what} failed: {} ({} {}).",
+            status.message, status.code, status.reason
+        ),
+        other => format!("{action} {what} failed: {other}."),
+    };
+    Diagnostic::error(format!("Error while {}", action.to_lowercase()), detail).into()
+}
+
+/// Whether an API error is "not found".
+pub(crate) fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+/// The resource kinds of this provider (the `_v1` names are aliases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Namespace,
+    Secret,
+    ConfigMap,
+    Manifest,
+}
+
+fn kind_of(type_name: &str) -> Option<Kind> {
+    Some(match type_name.strip_suffix("_v1").unwrap_or(type_name) {
+        "kubernetes_namespace" => Kind::Namespace,
+        "kubernetes_secret" => Kind::Secret,
+        "kubernetes_config_map" => Kind::ConfigMap,
+        "kubernetes_manifest" => Kind::Manifest,
+        _ => return None,
+    })
+}
+
+fn unsupported(type_name: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Invalid resource type",
+        format!("The provider hashicorp/kubernetes does not support resource type {type_name:?}."),
+    )
+    .into()
+}
+
+/// The configured kubernetes provider.
+pub struct KubernetesProvider {
+    schema: Arc<ProviderSchema>,
+    cluster: Cluster,
+    offline: bool,
+}
+
+impl KubernetesProvider {
+    pub fn new(
+        schema: Arc<ProviderSchema>,
+        connection: Result<Connection, ConnectionError>,
+        offline: bool,
+    ) -> KubernetesProvider {
+        KubernetesProvider {
+            schema,
+            cluster: Cluster::new(connection),
+            offline,
+        }
+    }
+
+    fn resource_schema(&self, type_name: &str) -> Result<(&Schema, Kind), Diagnostics> {
+        match (self.schema.resources.get(type_name), kind_of(type_name)) {
+            (Some(s), Some(k)) => Ok((s, k)),
+            _ => Err(unsupported(type_name)),
+        }
+    }
+
+    /// Converts a state document into a value of the resource's type.
+    fn state_value(schema: &Schema, json: &serde_json::Value) -> Result<Value, Diagnostics> {
+        Value::from_json(json, &schema.block.implied_type()).map_err(|e| {
+            Diagnostic::error(
+                "Invalid object returned by the cluster",
+                format!("The object could not be stored in state: {e}."),
+            )
+            .into()
+        })
+    }
+
+    async fn read_json(
+        &self,
+        kind: Kind,
+        client: kube::Client,
+        state: &Value,
+    ) -> Result<Option<serde_json::Value>, Diagnostics> {
+        match kind {
+            Kind::Namespace => namespace::read(client, state).await,
+            Kind::Secret => secret::read(client, state).await,
+            Kind::ConfigMap => config_map::read(client, state).await,
+            Kind::Manifest => manifest::read(client, state).await,
+        }
+    }
+}
+
+fn private_of(kind: Kind) -> Vec<u8> {
+    match kind {
+        Kind::Namespace => values::timeouts_private(&[("delete", 300)]),
+        Kind::Secret => values::timeouts_private(&[("create", 60)]),
+        Kind::ConfigMap => Vec::new(),
+        Kind::Manifest => Vec::new(),
+    }
+}
+
+#[async_trait]
+impl Provider for KubernetesProvider {
+    async fn plan_resource_change(
+        &self,
+        req: PlanResourceChangeRequest,
+    ) -> PlanResourceChangeResponse {
+        let (schema, kind) = match self.resource_schema(&req.type_name) {
+            Ok(s) => s,
+            Err(diagnostics) => {
+                return PlanResourceChangeResponse {
+                    diagnostics,
+                    ..Default::default()
+                }
+            }
+        };
+        let plan = match kind {
+            Kind::Manifest => manifest::plan(
+                &schema.block,
+                &req.prior_state,
+                &req.proposed_new_state,
+                &req.config,
+            ),
+            _ => values::sdk_plan(
+                &schema.block,
+                &req.prior_state,
+                &req.proposed_new_state,
+                &req.config,
+            ),
+        };
+        PlanResourceChangeResponse {
+            planned_state: Some(plan.planned),
+            requires_replace: plan.requires_replace,
+            planned_private: req.prior_private,
+            diagnostics: Diagnostics::default(),
+        }
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: ApplyResourceChangeRequest,
+    ) -> ApplyResourceChangeResponse {
+        let fail = |diagnostics| ApplyResourceChangeResponse {
+            diagnostics,
+            ..Default::default()
+        };
+        let (schema, kind) = match self.resource_schema(&req.type_name) {
+            Ok(s) => s,
+            Err(d) => return fail(d),
+        };
+        let client = match self.cluster.client().await {
+            Ok(c) => c,
+            Err(d) => return fail(d),
+        };
+        let result = if req.planned_state.is_null() {
+            match kind {
+                Kind::Namespace => namespace::delete(client, &req.prior_state).await,
+                Kind::Secret => secret::delete(client, &req.prior_state).await,
+                Kind::ConfigMap => config_map::delete(client, &req.prior_state).await,
+                Kind::Manifest => manifest::delete(client, &req.prior_state).await,
+            }
+            .map(|()| None)
+        } else {
+            let create = req.prior_state.is_null();
+            match kind {
+                Kind::Namespace => namespace::apply(client, &req.planned_state, create).await,
+                Kind::Secret => secret::apply(client, &req.planned_state, create).await,
+                Kind::ConfigMap => config_map::apply(client, &req.planned_state, create).await,
+                Kind::Manifest => manifest::apply(client, &req.planned_state).await,
+            }
+            .map(Some)
+        };
+        match result {
+            Ok(None) => ApplyResourceChangeResponse {
+                new_state: Some(Value::null(schema.block.implied_type())),
+                ..Default::default()
+            },
+            Ok(Some(json)) => match Self::state_value(schema, &json) {
+                Ok(state) => ApplyResourceChangeResponse {
+                    new_state: Some(state),
+                    private: private_of(kind),
+                    diagnostics: Diagnostics::default(),
+                },
+                Err(d) => fail(d),
+            },
+            Err(d) => fail(d),
+        }
+    }
+
+    async fn read_resource(&self, req: ReadResourceRequest) -> ReadResourceResponse {
+        let unchanged = |req: ReadResourceRequest| ReadResourceResponse {
+            new_state: Some(req.current_state),
+            private: req.private,
+            diagnostics: Diagnostics::default(),
+        };
+        if self.offline || req.current_state.is_null() {
+            return unchanged(req);
+        }
+        let fail = |diagnostics| ReadResourceResponse {
+            diagnostics,
+            ..Default::default()
+        };
+        let (schema, kind) = match self.resource_schema(&req.type_name) {
+            Ok(s) => s,
+            Err(d) => return fail(d),
+        };
+        let client = match self.cluster.client().await {
+            Ok(c) => c,
+            Err(d) => return fail(d),
+        };
+        match self.read_json(kind, client, &req.current_state).await {
+            Ok(None) => ReadResourceResponse {
+                new_state: None,
+                private: Vec::new(),
+                diagnostics: Diagnostics::default(),
+            },
+            Ok(Some(json)) => match Self::state_value(schema, &json) {
+                Ok(state) => ReadResourceResponse {
+                    new_state: Some(state),
+                    private: req.private,
+                    diagnostics: Diagnostics::default(),
+                },
+                Err(d) => fail(d),
+            },
+            Err(d) => fail(d),
+        }
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: ImportResourceStateRequest,
+    ) -> ImportResourceStateResponse {
+        let fail = |diagnostics| ImportResourceStateResponse {
+            diagnostics,
+            ..Default::default()
+        };
+        let (schema, kind) = match self.resource_schema(&req.type_name) {
+            Ok(s) => s,
+            Err(d) => return fail(d),
+        };
+        let seed = match kind {
+            Kind::Namespace => namespace::import_seed(&req.id),
+            Kind::Secret | Kind::ConfigMap => secret::import_seed(&req.id),
+            Kind::Manifest => manifest::import_seed(&req.id),
+        };
+        let seed = match seed.and_then(|s| Self::state_value(schema, &s)) {
+            Ok(s) => s,
+            Err(d) => return fail(d),
+        };
+        let client = match self.cluster.client().await {
+            Ok(c) => c,
+            Err(d) => return fail(d),
+        };
+        match self.read_json(kind, client, &seed).await {
+            Ok(Some(json)) => match Self::state_value(schema, &json) {
+                Ok(state) => ImportResourceStateResponse {
+                    imported: vec![ImportedResource {
+                        type_name: req.type_name.clone(),
+                        state,
+                        private: private_of(kind),
+                    }],
+                    diagnostics: Diagnostics::default(),
+                },
+                Err(d) => fail(d),
+            },
+            Ok(None) => fail(
+                Diagnostic::error(
+                    "Cannot import non-existent remote object",
+                    format!(
+                        "The object {:?} does not exist in the cluster, so it cannot be imported as {}.",
+                        req.id, req.type_name
+                    ),
+                )
+                .into(),
+            ),
+            Err(d) => fail(d),
+        }
+    }
+
+    async fn read_data_source(&self, req: ReadDataSourceRequest) -> ReadDataSourceResponse {
+        ReadDataSourceResponse {
+            diagnostics: Diagnostic::error(
+                "Invalid data source",
+                format!(
+                    "The provider hashicorp/kubernetes does not support data source {:?}.",
+                    req.type_name
+                ),
+            )
+            .into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Splits an import id `namespace/name` (a bare `name` means `default`).
+pub(crate) fn split_namespaced_id(id: &str) -> Result<(String, String), Diagnostics> {
+    let parts: Vec<&str> = id.split('/').collect();
+    match parts.as_slice() {
+        [name] if !name.is_empty() => Ok(("default".into(), (*name).into())),
+        [ns, name] if !ns.is_empty() && !name.is_empty() => Ok(((*ns).into(), (*name).into())),
+        _ => Err(Diagnostic::error(
+            "Unexpected format of ID",
+            format!("The import ID {id:?} must have the form namespace/name."),
+        )
+        .into()),
+    }
+}
+
+/// Data keys sorted, for deterministic state.
+pub(crate) type StringMap = BTreeMap<String, String>;

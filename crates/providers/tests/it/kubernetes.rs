@@ -1,0 +1,657 @@
+//! The kubernetes provider against the sandbox Kubernetes API server:
+//! namespaces, secrets, config maps and manifests created, updated,
+//! imported and deleted; drift of a secret changed in the cluster; every
+//! kubeconfig source and its precedence.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use meshform_lang::schema::Block;
+use meshform_lang::{SystemClock, Value};
+use meshform_providers::kubernetes::connection::{resolve, ConnectionSettings, ConnectionSource};
+use meshform_providers::kubernetes::{ConnectionError, KubernetesFactory};
+use meshform_providers::planning::proposed_new_state;
+use meshform_providers::provider::{
+    ApplyResourceChangeRequest, ConfigureRequest, ImportResourceStateRequest,
+    PlanResourceChangeRequest, Provider, ProviderFactory, ReadResourceRequest,
+};
+use meshform_sandbox::{Sandbox, SandboxConfig};
+use serde_json::json;
+
+/// A fresh directory under the system temp dir for one test.
+pub(crate) fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "meshform-providers-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub(crate) struct Cluster {
+    pub sandbox: Sandbox,
+    pub kubeconfig: PathBuf,
+}
+
+pub(crate) fn cluster(name: &str) -> Cluster {
+    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let kubeconfig = scratch_dir(name).join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig).unwrap();
+    Cluster {
+        sandbox,
+        kubeconfig,
+    }
+}
+
+fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn provider(cluster: &Cluster) -> (KubernetesFactory, Arc<dyn Provider>) {
+    let factory = KubernetesFactory::new();
+    let config = Value::null(factory.schema().provider.block.implied_type());
+    let provider = factory
+        .configure(ConfigureRequest {
+            config,
+            offline: false,
+            clock: Arc::new(SystemClock),
+            env: env(&[("KUBECONFIG", cluster.kubeconfig.to_str().unwrap())]),
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    (factory, provider)
+}
+
+fn block(factory: &KubernetesFactory, type_name: &str) -> Block {
+    factory.schema().resources[type_name].block.clone()
+}
+
+fn config(block: &Block, json: serde_json::Value) -> Value {
+    Value::from_json(&json, &block.implied_type()).unwrap()
+}
+
+fn assert_no_errors(d: &meshform_lang::Diagnostics) {
+    assert!(!d.has_errors(), "unexpected diagnostics: {d:?}");
+}
+
+/// Plans and applies `config` over `prior` as Terraform would; returns the
+/// plan's replace paths and the new state.
+async fn plan_apply(
+    provider: &dyn Provider,
+    block: &Block,
+    type_name: &str,
+    prior: &Value,
+    config: &Value,
+) -> (Value, Value) {
+    let proposed = proposed_new_state(block, prior, config);
+    let plan = provider
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: type_name.into(),
+            prior_state: prior.clone(),
+            proposed_new_state: proposed,
+            config: config.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_no_errors(&plan.diagnostics);
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    let planned = plan.planned_state.unwrap();
+    let applied = provider
+        .apply_resource_change(ApplyResourceChangeRequest {
+            type_name: type_name.into(),
+            prior_state: prior.clone(),
+            planned_state: planned.clone(),
+            config: config.clone(),
+            planned_private: Vec::new(),
+        })
+        .await;
+    assert_no_errors(&applied.diagnostics);
+    (planned, applied.new_state.unwrap())
+}
+
+async fn destroy(provider: &dyn Provider, block: &Block, type_name: &str, prior: &Value) {
+    let applied = provider
+        .apply_resource_change(ApplyResourceChangeRequest {
+            type_name: type_name.into(),
+            prior_state: prior.clone(),
+            planned_state: Value::null(block.implied_type()),
+            config: Value::null(block.implied_type()),
+            planned_private: Vec::new(),
+        })
+        .await;
+    assert_no_errors(&applied.diagnostics);
+}
+
+async fn read(provider: &dyn Provider, type_name: &str, state: &Value) -> Option<Value> {
+    let r = provider
+        .read_resource(ReadResourceRequest {
+            type_name: type_name.into(),
+            current_state: state.clone(),
+            private: Vec::new(),
+        })
+        .await;
+    assert_no_errors(&r.diagnostics);
+    r.new_state.filter(|s| !s.is_null())
+}
+
+fn json_of(v: &Value) -> serde_json::Value {
+    v.clone().unmark_deep().to_json().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_lifecycle_and_import() {
+    let c = cluster("ns");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_namespace";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({"metadata": [{"name": "kong-mesh-system", "labels": {"kuma.io/system-namespace": "true"}}]}),
+    );
+    let null = Value::null(b.implied_type());
+    let (planned, state) = plan_apply(p.as_ref(), &b, ty, &null, &cfg).await;
+    // As the SDK plans a create: id and computed metadata unknown.
+    assert!(!planned.get_attr("id").unwrap().is_known());
+    assert_eq!(
+        planned.get_attr("wait_for_default_service_account"),
+        Some(&Value::bool(false))
+    );
+    let s = json_of(&state);
+    assert_eq!(s["id"], "kong-mesh-system");
+    assert_eq!(s["metadata"][0]["generate_name"], "");
+    assert_eq!(
+        s["metadata"][0]["labels"]["kuma.io/system-namespace"],
+        "true"
+    );
+    assert!(!s["metadata"][0]["uid"].as_str().unwrap().is_empty());
+
+    // Re-planning the same configuration changes nothing.
+    let proposed = proposed_new_state(&b, &state, &cfg);
+    let plan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: state.clone(),
+            proposed_new_state: proposed,
+            config: cfg.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_eq!(plan.planned_state.as_ref(), Some(&state));
+
+    // A label change is an in-place update.
+    let cfg2 = config(
+        &b,
+        json!({"metadata": [{"name": "kong-mesh-system", "labels": {"team": "mesh"}}]}),
+    );
+    let (_, state2) = plan_apply(p.as_ref(), &b, ty, &state, &cfg2).await;
+    let s2 = json_of(&state2);
+    assert_eq!(s2["metadata"][0]["labels"], json!({"team": "mesh"}));
+    assert_eq!(s2["metadata"][0]["uid"], s["metadata"][0]["uid"]);
+
+    // Import by name reads the same object.
+    let imported = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: "kubernetes_namespace_v1".into(),
+            id: "kong-mesh-system".into(),
+        })
+        .await;
+    assert_no_errors(&imported.diagnostics);
+    assert_eq!(
+        json_of(&imported.imported[0].state)["metadata"],
+        s2["metadata"]
+    );
+
+    destroy(p.as_ref(), &b, ty, &state2).await;
+    assert_eq!(read(p.as_ref(), ty, &state2).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_drift_plans_an_in_place_update() {
+    let c = cluster("secret");
+    let (factory, p) = provider(&c);
+    let ns_block = block(&factory, "kubernetes_namespace");
+    let ns_cfg = config(
+        &ns_block,
+        json!({"metadata": [{"name": "kong-mesh-system"}]}),
+    );
+    plan_apply(
+        p.as_ref(),
+        &ns_block,
+        "kubernetes_namespace",
+        &Value::null(ns_block.implied_type()),
+        &ns_cfg,
+    )
+    .await;
+
+    let ty = "kubernetes_secret";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({
+            "metadata": [{"name": "cp-token", "namespace": "kong-mesh-system"}],
+            "data": {"token": "spat_one"},
+            "type": "opaque",
+        }),
+    );
+    let (planned, state) =
+        plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    assert_eq!(
+        planned.get_attr("wait_for_service_account_token"),
+        Some(&Value::bool(true))
+    );
+    let s = json_of(&state);
+    assert_eq!(s["id"], "kong-mesh-system/cp-token");
+    assert_eq!(s["data"], json!({"token": "spat_one"}));
+    assert_eq!(s["type"], "opaque");
+    assert_eq!(s["immutable"], false);
+
+    // Someone changes the secret behind our back.
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/api/v1/namespaces/kong-mesh-system/secrets/cp-token",
+        c.sandbox.kubernetes_url()
+    );
+    let resp = client
+        .patch(&url)
+        .header("Content-Type", "application/merge-patch+json")
+        .body(json!({"data": {"token": "c3BhdF90d28="}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+
+    let refreshed = read(p.as_ref(), ty, &state).await.unwrap();
+    assert_eq!(json_of(&refreshed)["data"], json!({"token": "spat_two"}));
+    let proposed = proposed_new_state(&b, &refreshed, &cfg);
+    let plan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: refreshed.clone(),
+            proposed_new_state: proposed,
+            config: cfg.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert!(plan.requires_replace.is_empty());
+    let planned = plan.planned_state.unwrap();
+    assert_eq!(json_of(&planned)["data"], json!({"token": "spat_one"}));
+    assert_ne!(planned, refreshed);
+    let (_, fixed) = plan_apply(p.as_ref(), &b, ty, &refreshed, &cfg).await;
+    assert_eq!(json_of(&fixed)["data"], json!({"token": "spat_one"}));
+
+    // Import by namespace/name.
+    let imported = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: ty.into(),
+            id: "kong-mesh-system/cp-token".into(),
+        })
+        .await;
+    assert_no_errors(&imported.diagnostics);
+    assert_eq!(
+        json_of(&imported.imported[0].state)["data"],
+        json!({"token": "spat_one"})
+    );
+    let bad = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: ty.into(),
+            id: "a/b/c".into(),
+        })
+        .await;
+    assert!(bad.diagnostics.has_errors());
+
+    destroy(p.as_ref(), &b, ty, &fixed).await;
+    assert_eq!(read(p.as_ref(), ty, &fixed).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_map_lifecycle() {
+    let c = cluster("cm");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_config_map_v1";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({"metadata": [{"name": "settings"}], "data": {"a": "1"}, "binary_data": {"bin": "AAEC"}}),
+    );
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    let s = json_of(&state);
+    assert_eq!(s["id"], "default/settings");
+    assert_eq!(s["data"], json!({"a": "1"}));
+    assert_eq!(s["binary_data"], json!({"bin": "AAEC"}));
+    let cfg2 = config(
+        &b,
+        json!({"metadata": [{"name": "settings"}], "data": {"a": "2", "b": "3"}}),
+    );
+    let (_, state2) = plan_apply(p.as_ref(), &b, ty, &state, &cfg2).await;
+    assert_eq!(json_of(&state2)["data"], json!({"a": "2", "b": "3"}));
+    assert_eq!(json_of(&state2)["binary_data"], serde_json::Value::Null);
+    let imported = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: ty.into(),
+            id: "default/settings".into(),
+        })
+        .await;
+    assert_no_errors(&imported.diagnostics);
+    assert_eq!(
+        json_of(&imported.imported[0].state)["data"],
+        json!({"a": "2", "b": "3"})
+    );
+    destroy(p.as_ref(), &b, ty, &state2).await;
+    assert_eq!(read(p.as_ref(), ty, &state2).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifest_server_side_apply_and_drift() {
+    let c = cluster("manifest");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_manifest";
+    let b = block(&factory, ty);
+    let manifest = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "from-manifest", "namespace": "default"},
+        "data": {"k": "v"},
+    });
+    let cfg = config(&b, json!({"manifest": manifest}));
+    let (planned, state) =
+        plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    assert!(!planned.get_attr("object").unwrap().is_known());
+    assert_eq!(json_of(&state)["object"], manifest);
+
+    // Unchanged: the plan keeps the state.
+    let proposed = proposed_new_state(&b, &state, &cfg);
+    let plan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: state.clone(),
+            proposed_new_state: proposed,
+            config: cfg.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_eq!(plan.planned_state.as_ref(), Some(&state));
+
+    // Changed in the cluster: the refreshed object differs and the plan
+    // applies again.
+    let url = format!(
+        "{}/api/v1/namespaces/default/configmaps/from-manifest",
+        c.sandbox.kubernetes_url()
+    );
+    let resp = reqwest::Client::new()
+        .patch(&url)
+        .header("Content-Type", "application/merge-patch+json")
+        .body(json!({"data": {"k": "changed"}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let refreshed = read(p.as_ref(), ty, &state).await.unwrap();
+    assert_eq!(json_of(&refreshed)["object"]["data"]["k"], "changed");
+    let (planned, fixed) = plan_apply(p.as_ref(), &b, ty, &refreshed, &cfg).await;
+    assert!(!planned.get_attr("object").unwrap().is_known());
+    assert_eq!(json_of(&fixed)["object"], manifest);
+
+    // Import by apiVersion/kind/namespace/name.
+    let imported = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: ty.into(),
+            id: "apiVersion=v1,kind=ConfigMap,namespace=default,name=from-manifest".into(),
+        })
+        .await;
+    assert_no_errors(&imported.diagnostics);
+    let m = json_of(&imported.imported[0].state)["manifest"].clone();
+    assert_eq!(m["data"], json!({"k": "v"}));
+    assert!(m["metadata"].get("uid").is_none());
+
+    // A new name replaces the object.
+    let renamed = config(
+        &b,
+        json!({"manifest": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other", "namespace": "default"}}}),
+    );
+    let plan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: fixed.clone(),
+            proposed_new_state: proposed_new_state(&b, &fixed, &renamed),
+            config: renamed,
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_eq!(plan.requires_replace.len(), 1);
+
+    destroy(p.as_ref(), &b, ty, &fixed).await;
+    assert_eq!(read(p.as_ref(), ty, &fixed).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_reads_keep_the_state() {
+    let factory = KubernetesFactory::new();
+    let p = factory
+        .configure(ConfigureRequest {
+            config: Value::null(factory.schema().provider.block.implied_type()),
+            offline: true,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::new(),
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    let b = block(&factory, "kubernetes_namespace");
+    let state = config(&b, json!({"id": "x", "metadata": [{"name": "x"}]}));
+    assert_eq!(
+        read(p.as_ref(), "kubernetes_namespace", &state).await,
+        Some(state)
+    );
+}
+
+fn write(dir: &std::path::Path, name: &str, server: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\ncontexts:\n- name: {name}\n  context:\n    cluster: c\n    user: u\ncurrent-context: {name}\nusers:\n- name: u\n  user: {{}}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn kubeconfig_sources_in_precedence_order() {
+    let dir = scratch_dir("sources");
+    let explicit = write(&dir, "explicit", "http://127.0.0.1:1001");
+    let env_path = write(&dir, "envpath", "http://127.0.0.1:1002");
+    let kubeconfig = write(&dir, "kubeconfig", "http://127.0.0.1:1003");
+    let home = dir.join("home");
+    std::fs::create_dir_all(home.join(".kube")).unwrap();
+    write(&home.join(".kube"), "config", "http://127.0.0.1:1004");
+    let all = env(&[
+        ("KUBE_CONFIG_PATH", env_path.to_str().unwrap()),
+        ("KUBECONFIG", kubeconfig.to_str().unwrap()),
+        ("HOME", home.to_str().unwrap()),
+    ]);
+    let with_path = ConnectionSettings {
+        config_path: Some(explicit.display().to_string()),
+        ..ConnectionSettings::default()
+    };
+    let check = |settings: &ConnectionSettings, env: &BTreeMap<String, String>, server: &str| {
+        let c = resolve(settings, env).unwrap();
+        assert_eq!(c.server(), Some(server));
+        c.source
+    };
+    assert_eq!(
+        check(&with_path, &all, "http://127.0.0.1:1001"),
+        ConnectionSource::ProviderPaths(vec![explicit.clone()])
+    );
+    let none = ConnectionSettings::default();
+    assert_eq!(
+        check(&none, &all, "http://127.0.0.1:1002"),
+        ConnectionSource::KubeConfigPathEnv(vec![env_path.clone()])
+    );
+    let mut no_path = all.clone();
+    no_path.remove("KUBE_CONFIG_PATH");
+    assert_eq!(
+        check(&none, &no_path, "http://127.0.0.1:1003"),
+        ConnectionSource::KubeconfigEnv(vec![kubeconfig.clone()])
+    );
+    let mut home_only = no_path.clone();
+    home_only.remove("KUBECONFIG");
+    assert_eq!(
+        check(&none, &home_only, "http://127.0.0.1:1004"),
+        ConnectionSource::HomeConfig(home.join(".kube").join("config"))
+    );
+    // An explicit host overrides the file's server; alone it needs no file.
+    let host = ConnectionSettings {
+        host: Some("http://127.0.0.1:1005".into()),
+        token: Some("t".into()),
+        ..ConnectionSettings::default()
+    };
+    check(&host, &all, "http://127.0.0.1:1005");
+    assert_eq!(
+        check(&host, &env(&[]), "http://127.0.0.1:1005"),
+        ConnectionSource::Host("http://127.0.0.1:1005".into())
+    );
+    // config_paths merge: the first file's entries win.
+    let merged = ConnectionSettings {
+        config_paths: vec![
+            env_path.display().to_string(),
+            kubeconfig.display().to_string(),
+        ],
+        config_context: Some("kubeconfig".into()),
+        ..ConnectionSettings::default()
+    };
+    check(&merged, &env(&[]), "http://127.0.0.1:1002");
+}
+
+#[test]
+fn missing_kubeconfig_names_what_was_tried() {
+    let dir = scratch_dir("missing");
+    let err = resolve(
+        &ConnectionSettings::default(),
+        &env(&[("HOME", dir.to_str().unwrap())]),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ConnectionError::NotConfigured { .. }));
+    for part in [
+        "KUBE_CONFIG_PATH",
+        "KUBECONFIG (not set)",
+        ".kube/config (no such file)",
+        "KUBE_HOST",
+    ] {
+        assert!(text.contains(part), "{text}");
+    }
+    let err = resolve(
+        &ConnectionSettings::default(),
+        &env(&[("KUBECONFIG", "/nonexistent/meshform/kubeconfig")]),
+    )
+    .unwrap_err();
+    assert!(err
+        .to_string()
+        .contains("/nonexistent/meshform/kubeconfig: no such file"));
+    let err = resolve(
+        &ConnectionSettings {
+            config_path: Some(dir.join("absent").display().to_string()),
+            ..ConnectionSettings::default()
+        },
+        &env(&[]),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ConnectionError::Read { .. }));
+    let err = resolve(
+        &ConnectionSettings {
+            config_path: Some(
+                write(&dir, "ctx", "http://127.0.0.1:1")
+                    .display()
+                    .to_string(),
+            ),
+            config_context: Some("nope".into()),
+            ..ConnectionSettings::default()
+        },
+        &env(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ConnectionError::UnknownContext {
+            context: "nope".into()
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_configuration_is_a_diagnostic() {
+    let factory = KubernetesFactory::new();
+    let p = factory
+        .configure(ConfigureRequest {
+            config: Value::null(factory.schema().provider.block.implied_type()),
+            offline: false,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::new(),
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    let r = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: "kubernetes_namespace".into(),
+            id: "x".into(),
+        })
+        .await;
+    let text = format!("{:?}", r.diagnostics);
+    assert!(
+        text.contains("No Kubernetes configuration was found"),
+        "{text}"
+    );
+}
+
+#[test]
+fn schemas_match_what_terraform_saw() {
+    let Some(path) = meshform_testkit::shared_path("conformance/guide-plans/schema.json") else {
+        return;
+    };
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let want = &doc["provider_schemas"]["registry.terraform.io/hashicorp/kubernetes"];
+    let ours = KubernetesFactory::new().schema();
+    assert_eq!(without_plan(ours.provider.to_json()), want["provider"]);
+    for name in [
+        "kubernetes_namespace",
+        "kubernetes_namespace_v1",
+        "kubernetes_secret",
+        "kubernetes_secret_v1",
+    ] {
+        assert_eq!(
+            without_plan(ours.resources[name].to_json()),
+            want["resource_schemas"][name],
+            "{name}"
+        );
+    }
+}
+
+/// A schema document without meshform's plan behaviour (defaults and
+/// replacement flags), which Terraform's schema JSON does not show.
+pub(crate) fn without_plan(mut doc: serde_json::Value) -> serde_json::Value {
+    match &mut doc {
+        serde_json::Value::Object(m) => {
+            m.remove("meshform_plan");
+            for v in m.values_mut() {
+                *v = without_plan(v.take());
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                *v = without_plan(v.take());
+            }
+        }
+        _ => {}
+    }
+    doc
+}
