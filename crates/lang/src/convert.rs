@@ -365,155 +365,211 @@ fn rebuild(collection: &Type, element: Type) -> Type {
 }
 
 /// The single type that all `types` convert to, as cty's unification:
-/// equal types stay; `string` absorbs `number` and `bool`; collections of
-/// one kind unify their elements; objects with the same attributes unify
-/// per attribute, otherwise become a map; tuples of one length unify per
-/// element, otherwise become a list. `None` when there is no such type.
+/// collections of one kind unify their elements; objects with the same
+/// attributes unify per attribute, otherwise become a map; tuples of one
+/// length unify per element, otherwise become a list; maps with objects
+/// become maps, lists with tuples lists; a dynamic type among collections
+/// or structures makes the result dynamic; otherwise the most preferred
+/// type that all others convert to wins (`string` over `number` and
+/// `bool`, sets over lists over tuples, maps over objects). `None` when
+/// there is no such type.
 pub fn unify(types: &[Type]) -> Option<Type> {
     let first = types.first()?;
     if types.iter().all(|t| t == first) {
         return Some(first.clone());
     }
-    if types.contains(&Type::Dynamic) {
-        // A null or unknown of unknown type adapts to the others.
-        let rest: Vec<Type> = types
-            .iter()
-            .filter(|t| **t != Type::Dynamic)
-            .cloned()
-            .collect();
-        return if rest.is_empty() {
-            Some(Type::Dynamic)
-        } else {
-            unify(&rest)
-        };
+    let count = |f: fn(&Type) -> bool| types.iter().filter(|t| f(t)).count();
+    let n = types.len();
+    let maps = count(|t| matches!(t, Type::Map(_)));
+    let lists = count(|t| matches!(t, Type::List(_)));
+    let sets = count(|t| matches!(t, Type::Set(_)));
+    let objects = count(|t| matches!(t, Type::Object { .. }));
+    let tuples = count(|t| matches!(t, Type::Tuple(_)));
+    let dynamics = count(|t| *t == Type::Dynamic);
+    if maps > 0 && maps + dynamics == n {
+        return unify_collections(types, dynamics > 0, Type::map);
     }
-    if types.iter().all(Type::is_primitive) {
-        if types.contains(&Type::String) {
-            return Some(Type::String);
+    if maps > 0 && maps + objects + dynamics == n {
+        if let Some(t @ Type::Map(_)) = unify_objects_as_maps(types) {
+            return Some(t);
         }
+    } else if lists > 0 && lists + dynamics == n {
+        return unify_collections(types, dynamics > 0, Type::list);
+    } else if lists > 0 && lists + tuples + dynamics == n {
+        if let Some(t @ Type::List(_)) = unify_tuples_as_list(types) {
+            return Some(t);
+        }
+    } else if sets > 0 && sets + dynamics == n {
+        return unify_collections(types, dynamics > 0, Type::set);
+    } else if objects > 0 && objects + dynamics == n {
+        return unify_objects(types, dynamics > 0);
+    } else if tuples > 0 && tuples + dynamics == n {
+        return unify_tuples(types, dynamics > 0);
+    } else if objects > 0 && tuples > 0 {
         return None;
     }
-    let kind = |t: &Type| match t {
-        Type::List(_) => 1,
-        Type::Set(_) => 2,
-        Type::Map(_) => 3,
-        Type::Tuple(_) => 4,
-        Type::Object { .. } => 5,
-        _ => 0,
-    };
-    let k = kind(first);
-    if types.iter().all(|t| kind(t) == k) {
-        match first {
-            Type::List(_) | Type::Set(_) | Type::Map(_) => {
-                let elems: Vec<Type> = types.iter().filter_map(|t| t.element().cloned()).collect();
-                return Some(rebuild(first, unify(&elems)?));
-            }
-            Type::Object { .. } => return unify_objects(types),
-            Type::Tuple(_) => return unify_tuples(types),
-            _ => {}
-        }
-    }
-    // Mixed kinds: structural types may convert to a collection kind.
-    if types
-        .iter()
-        .all(|t| matches!(t, Type::Map(_) | Type::Object { .. }))
-    {
-        let mut elems = Vec::new();
+    let mut order: Vec<&Type> = types.iter().collect();
+    order.sort_by_key(|t| preference(t));
+    'candidates: for want in order {
         for t in types {
-            match t {
-                Type::Map(e) => elems.push((**e).clone()),
-                Type::Object { attrs, .. } => elems.extend(attrs.values().cloned()),
-                _ => {}
+            if t != want && !converts(t, want) {
+                continue 'candidates;
             }
         }
-        return Some(Type::map(if elems.is_empty() {
-            Type::Dynamic
-        } else {
-            unify(&elems)?
-        }));
-    }
-    if types
-        .iter()
-        .all(|t| matches!(t, Type::List(_) | Type::Set(_) | Type::Tuple(_)))
-    {
-        let mut elems = Vec::new();
-        let mut target = None;
-        for t in types {
-            match t {
-                Type::List(e) | Type::Set(e) => {
-                    elems.push((**e).clone());
-                    if target.is_none() || matches!(t, Type::Set(_)) {
-                        target = Some(t.clone());
-                    }
-                }
-                Type::Tuple(es) => elems.extend(es.iter().cloned()),
-                _ => {}
-            }
-        }
-        let e = if elems.is_empty() {
-            Type::Dynamic
-        } else {
-            unify(&elems)?
-        };
-        return Some(match target {
-            Some(t) => rebuild(&t, e),
-            None => Type::list(e),
-        });
+        return Some(want.clone());
     }
     None
 }
 
-fn unify_objects(types: &[Type]) -> Option<Type> {
-    let attr_sets: Vec<&BTreeMap<String, Type>> = types
-        .iter()
-        .filter_map(|t| match t {
-            Type::Object { attrs, .. } => Some(attrs),
-            _ => None,
-        })
-        .collect();
-    let first = attr_sets[0];
-    if attr_sets.iter().all(|a| a.keys().eq(first.keys())) {
-        let mut out = BTreeMap::new();
-        for name in first.keys() {
-            let ts: Vec<Type> = attr_sets
-                .iter()
-                .filter_map(|a| a.get(name).cloned())
-                .collect();
-            out.insert(name.clone(), unify(&ts)?);
-        }
-        return Some(Type::object(out));
+/// Lower is preferred when several types could be the unified one.
+fn preference(t: &Type) -> u8 {
+    match t {
+        Type::String => 0,
+        Type::Number | Type::Bool => 1,
+        Type::Set(_) => 2,
+        Type::Map(_) => 3,
+        Type::List(_) => 4,
+        Type::Object { .. } => 5,
+        Type::Tuple(_) => 6,
+        Type::Dynamic => 9,
     }
-    let all: Vec<Type> = attr_sets.iter().flat_map(|a| a.values().cloned()).collect();
-    Some(Type::map(if all.is_empty() {
-        Type::Dynamic
-    } else {
-        unify(&all)?
-    }))
 }
 
-fn unify_tuples(types: &[Type]) -> Option<Type> {
-    let tuples: Vec<&Vec<Type>> = types
+/// Whether some value of type `from` can convert to `want` (allowing the
+/// conversions that may fail for some values, like string to number).
+fn converts(from: &Type, want: &Type) -> bool {
+    conversion_type(from, want).is_some()
+}
+
+fn unify_collections(types: &[Type], has_dynamic: bool, make: fn(Type) -> Type) -> Option<Type> {
+    if has_dynamic {
+        return Some(Type::Dynamic);
+    }
+    let elems: Vec<Type> = types.iter().filter_map(|t| t.element().cloned()).collect();
+    Some(make(unify(&elems)?))
+}
+
+fn unify_objects_as_maps(types: &[Type]) -> Option<Type> {
+    let objects: Vec<Type> = types
         .iter()
-        .filter_map(|t| match t {
-            Type::Tuple(es) => Some(es),
-            _ => None,
+        .filter(|t| matches!(t, Type::Object { .. }))
+        .cloned()
+        .collect();
+    let as_map = unify_objects_to_map(&objects)?;
+    let replaced: Vec<Type> = types
+        .iter()
+        .map(|t| {
+            if matches!(t, Type::Object { .. }) {
+                as_map.clone()
+            } else {
+                t.clone()
+            }
         })
         .collect();
-    let len = tuples[0].len();
-    if tuples.iter().all(|t| t.len() == len) {
-        let mut out = Vec::with_capacity(len);
-        for i in 0..len {
-            let ts: Vec<Type> = tuples.iter().map(|t| t[i].clone()).collect();
-            out.push(unify(&ts)?);
-        }
-        return Some(Type::Tuple(out));
+    unify(&replaced)
+}
+
+fn unify_tuples_as_list(types: &[Type]) -> Option<Type> {
+    let tuples: Vec<Type> = types
+        .iter()
+        .filter(|t| matches!(t, Type::Tuple(_)))
+        .cloned()
+        .collect();
+    let as_list = unify_tuples_to_list(&tuples)?;
+    let replaced: Vec<Type> = types
+        .iter()
+        .map(|t| {
+            if matches!(t, Type::Tuple(_)) {
+                as_list.clone()
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
+    unify(&replaced)
+}
+
+fn object_attrs(t: &Type) -> Option<&BTreeMap<String, Type>> {
+    match t {
+        Type::Object { attrs, .. } => Some(attrs),
+        _ => None,
     }
-    let all: Vec<Type> = tuples.iter().flat_map(|t| t.iter().cloned()).collect();
-    Some(Type::list(if all.is_empty() {
-        Type::Dynamic
-    } else {
-        unify(&all)?
-    }))
+}
+
+fn unify_objects(types: &[Type], has_dynamic: bool) -> Option<Type> {
+    if has_dynamic {
+        return Some(Type::Dynamic);
+    }
+    let attr_sets: Vec<&BTreeMap<String, Type>> = types.iter().filter_map(object_attrs).collect();
+    let first = attr_sets.first()?;
+    if !attr_sets.iter().all(|a| a.keys().eq(first.keys())) {
+        return unify_objects_to_map(types);
+    }
+    let mut out = BTreeMap::new();
+    for name in first.keys() {
+        let ts: Vec<Type> = attr_sets
+            .iter()
+            .filter_map(|a| a.get(name).cloned())
+            .collect();
+        match unify(&ts) {
+            Some(t) => {
+                out.insert(name.clone(), t);
+            }
+            None => return unify_objects_to_map(types),
+        }
+    }
+    Some(Type::object(out))
+}
+
+fn unify_objects_to_map(types: &[Type]) -> Option<Type> {
+    let all: Vec<Type> = types
+        .iter()
+        .filter_map(object_attrs)
+        .flat_map(|a| a.values().cloned())
+        .collect();
+    if all.is_empty() {
+        return Some(Type::map(Type::Dynamic));
+    }
+    Some(Type::map(unify(&all)?))
+}
+
+fn tuple_elems(t: &Type) -> Option<&Vec<Type>> {
+    match t {
+        Type::Tuple(es) => Some(es),
+        _ => None,
+    }
+}
+
+fn unify_tuples(types: &[Type], has_dynamic: bool) -> Option<Type> {
+    if has_dynamic {
+        return Some(Type::Dynamic);
+    }
+    let tuples: Vec<&Vec<Type>> = types.iter().filter_map(tuple_elems).collect();
+    let len = tuples.first()?.len();
+    if !tuples.iter().all(|t| t.len() == len) {
+        return unify_tuples_to_list(types);
+    }
+    let mut out = Vec::with_capacity(len);
+    for i in 0..len {
+        let ts: Vec<Type> = tuples.iter().map(|t| t[i].clone()).collect();
+        match unify(&ts) {
+            Some(t) => out.push(t),
+            None => return unify_tuples_to_list(types),
+        }
+    }
+    Some(Type::Tuple(out))
+}
+
+fn unify_tuples_to_list(types: &[Type]) -> Option<Type> {
+    let all: Vec<Type> = types
+        .iter()
+        .filter_map(tuple_elems)
+        .flat_map(|t| t.iter().cloned())
+        .collect();
+    if all.is_empty() {
+        return Some(Type::list(Type::Dynamic));
+    }
+    Some(Type::list(unify(&all)?))
 }
 
 #[cfg(test)]

@@ -532,10 +532,12 @@ impl<'a> Evaluator<'a> {
         let mut result_sensitive = sensitive;
         for (k, v) in pairs {
             let mut scope = BTreeMap::new();
+            // As HCL: the variables see the unmarked collection's elements;
+            // the collection's mark goes on the result.
             if let Some(kn) = &key_name {
-                scope.insert(kn.clone(), k.mark_sensitive_if(sensitive));
+                scope.insert(kn.clone(), k);
             }
-            scope.insert(value_name.clone(), v.mark_sensitive_if(sensitive));
+            scope.insert(value_name.clone(), v);
             self.push_scope(scope);
             let step = self.for_step(f, is_object);
             self.pop_scope();
@@ -709,6 +711,11 @@ impl<'a> Evaluator<'a> {
     ) -> EvalResult {
         let sensitive = v.is_sensitive();
         match v.data() {
+            Data::Null(Type::List(_) | Type::Set(_) | Type::Tuple(_)) => Err(EvalError::new(
+                "Splat of null value",
+                "Splat expressions (with the * symbol) cannot be applied to null sequences.",
+                whole,
+            )),
             Data::Null(_) => Ok(Value::tuple(Vec::new()).mark_sensitive_if(sensitive)),
             Data::Unknown(_) => Ok(Value::unknown(Type::Dynamic).mark_sensitive_if(sensitive)),
             Data::List(elem, items) | Data::Set(elem, items) => {
