@@ -1015,3 +1015,74 @@ guarantee to take exactly these actions if you run "terraform apply" now.
     assert_eq!(actual, expected, "\n{}", diff(expected, &actual));
     assert!(plan.can_apply() && plan.has_changes());
 }
+
+#[test]
+fn output_changes_render_as_attributes_of_the_root_module() {
+    use meshform_engine::plan::{Action, OutputChange};
+    let strings =
+        |xs: &[&str]| Value::list(Type::String, xs.iter().map(|s| Value::string(*s)).collect());
+    let mut plan = Plan::default();
+    let mut add = |name: &str, action, before, after, sensitive| {
+        plan.output_changes.insert(
+            name.to_owned(),
+            OutputChange {
+                name: name.to_owned(),
+                action,
+                before,
+                after,
+                sensitive,
+            },
+        );
+    };
+    add(
+        "foo",
+        Action::Update,
+        strings(&["alpha", "beta", "delta", "epsilon"]),
+        strings(&["alpha", "beta", "gamma", "delta", "epsilon"]),
+        false,
+    );
+    add("a", Action::Update, Value::int(1), Value::int(2), false);
+    add(
+        "b",
+        Action::Update,
+        Value::string("hunter2"),
+        Value::string("correct-horse-battery-staple"),
+        true,
+    );
+    add(
+        "gone",
+        Action::Delete,
+        Value::string("bar"),
+        Value::null_dynamic(),
+        false,
+    );
+    add(
+        "same",
+        Action::NoOp,
+        Value::string("x"),
+        Value::string("x"),
+        false,
+    );
+    let expected = r#"
+Changes to Outputs:
+  ~ a    = 1 -> 2
+  ~ b    = (sensitive value)
+  ~ foo  = [
+        # (1 unchanged element hidden)
+        "beta",
+      + "gamma",
+        "delta",
+        # (1 unchanged element hidden)
+    ]
+  - gone = "bar" -> null
+
+You can apply this plan to save these new output values to the Terraform
+state, without changing any real infrastructure.
+"#;
+    let opts = RenderOptions {
+        footer: Footer::None,
+        ..RenderOptions::default()
+    };
+    let actual = render_plan(&plan, &Schemas::default(), &opts);
+    assert_eq!(actual, expected, "\n{}", diff(expected, &actual));
+}
