@@ -240,6 +240,26 @@ fn aliases(m: &mut FuncMap) {
 }
 
 fn extras(m: &mut FuncMap) {
+    // Sprig hashes with Go's bcrypt: version 2a, default cost 10.
+    reg!(m, "bcrypt", |a: &[Value]| {
+        bcrypt::hash_with_result(arg_str(a, 0), 10)
+            .map(|h| s(&h.format_for_version(bcrypt::Version::TwoA)))
+            .map_err(|e| fail(format!("bcrypt failed: {e}")))
+    });
+    reg!(m, "htpasswd", |a: &[Value]| {
+        let user = arg_str(a, 0);
+        if user.contains(':') {
+            return Ok(s(&format!("invalid username: {user}")));
+        }
+        bcrypt::hash_with_result(arg_str(a, 1), 10)
+            .map(|h| {
+                s(&format!(
+                    "{user}:{}",
+                    h.format_for_version(bcrypt::Version::TwoA)
+                ))
+            })
+            .map_err(|e| fail(format!("bcrypt failed: {e}")))
+    });
     reg!(m, "randInt", |a: &[Value]| {
         use rand::Rng;
         need(a, 2, "randInt")?;
@@ -1598,6 +1618,15 @@ mod tests {
         );
         assert_eq!(go_string(&call("b32enc", &[s("hi")])), "NBUQ====");
         assert_eq!(go_string(&call("b32dec", &[s("NBUQ====")])), "hi");
+    }
+
+    #[test]
+    fn htpasswd_is_bcrypt_2a() {
+        let line = go_string(&call("htpasswd", &[s("admin"), s("pw")]));
+        let (user, hash) = line.split_once(':').unwrap();
+        assert_eq!(user, "admin");
+        assert!(hash.starts_with("$2a$10$"), "{hash}");
+        assert!(bcrypt::verify("pw", hash).unwrap());
     }
 
     #[test]
