@@ -299,7 +299,7 @@ impl Decoder<'_> {
                     format!(
                         "Inappropriate value for attribute \"{}\": {}.",
                         attr.name,
-                        conversion_message(&e)
+                        conversion_message(&e, &want)
                     ),
                     &attr.expr.range(),
                 );
@@ -715,7 +715,7 @@ impl Decoder<'_> {
                     "Invalid dynamic block label",
                     format!(
                         "Cannot use this value as a dynamic block label: {}.",
-                        conversion_message(&e)
+                        conversion_message(&e, &Type::String)
                     ),
                     &range,
                 );
@@ -1190,13 +1190,24 @@ pub fn empty_value(block: &Block) -> Value {
 /// A conversion failure in cty's words: a type mismatch names where inside
 /// the value it is (`element "x": string required`), a value that cannot
 /// be parsed (`a number is required`) does not.
-pub fn conversion_message(e: &ConvertError) -> String {
+///
+/// `want` is the type converted to: a collection required where something
+/// else was given is named by its constraint (`list of string required`).
+pub fn conversion_message(e: &ConvertError, want: &Type) -> String {
     let (path, reason) = match e {
         ConvertError::Mismatch { path, reason } => {
             if reason.starts_with("a ") {
                 return reason.clone();
             }
-            (path.as_slice(), reason.clone())
+            let reason = match type_at(want, path) {
+                Some(t @ (Type::List(_) | Type::Set(_) | Type::Map(_)))
+                    if reason.ends_with(" required") =>
+                {
+                    format!("{} required", constraint_name(t))
+                }
+                _ => reason.clone(),
+            };
+            (path.as_slice(), reason)
         }
         ConvertError::MissingAttribute { path, name } => {
             (path.as_slice(), format!("attribute \"{name}\" is required"))
@@ -1213,6 +1224,39 @@ pub fn conversion_message(e: &ConvertError) -> String {
     }
     out.push_str(&reason);
     out
+}
+
+/// The part of type `t` at `path` inside a value of it.
+fn type_at<'t>(t: &'t Type, path: &[PathStep]) -> Option<&'t Type> {
+    let Some((step, rest)) = path.split_first() else {
+        return Some(t);
+    };
+    let inner = match (step, t) {
+        (PathStep::Attr(a), Type::Object { attrs, .. }) => attrs.get(a)?,
+        (PathStep::Index(_), Type::List(e) | Type::Set(e)) | (PathStep::Key(_), Type::Map(e)) => e,
+        (PathStep::Index(i), Type::Tuple(es)) => es.get(*i)?,
+        _ => return None,
+    };
+    type_at(inner, rest)
+}
+
+/// cty's name of a type constraint: as [`friendly_name`], but `any single
+/// type` for the dynamic pseudo-type inside a collection.
+fn constraint_name(t: &Type) -> String {
+    match t {
+        Type::List(e) => format!("list of {}", element_constraint_name(e)),
+        Type::Set(e) => format!("set of {}", element_constraint_name(e)),
+        Type::Map(e) => format!("map of {}", element_constraint_name(e)),
+        Type::Dynamic => "any type".to_owned(),
+        other => friendly_name(other),
+    }
+}
+
+fn element_constraint_name(e: &Type) -> String {
+    match e {
+        Type::Dynamic => "any single type".to_owned(),
+        other => constraint_name(other),
+    }
 }
 
 /// cty's friendly name of a type (`list of string`).
@@ -1426,6 +1470,18 @@ mod tests {
         assert_eq!(
             v.get_attr("tags"),
             Some(&Value::unknown(Type::map(Type::String)))
+        );
+    }
+
+    #[test]
+    fn collection_mismatches_name_the_wanted_collection() {
+        let (_, diags) = decode("name = \"n\"\nlabels = \"x\"\ntags = [1]");
+        assert_eq!(
+            messages(&diags),
+            [
+                "3: Incorrect attribute value type: Inappropriate value for attribute \"labels\": set of string required.",
+                "4: Incorrect attribute value type: Inappropriate value for attribute \"tags\": map of string required.",
+            ]
         );
     }
 
