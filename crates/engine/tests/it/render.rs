@@ -1086,3 +1086,42 @@ state, without changing any real infrastructure.
     let actual = render_plan(&plan, &Schemas::default(), &opts);
     assert_eq!(actual, expected, "\n{}", diff(expected, &actual));
 }
+
+#[test]
+fn map_nested_blocks_print_their_keys_as_labels() {
+    let block = serde_json::json!({
+        "attributes": {
+            "id": {"type": "string", "optional": true, "computed": true},
+            "ami": {"type": "string", "optional": true},
+        },
+        "block_types": {"root_block_device": {"nesting_mode": "map", "block": {"attributes": {
+            "volume_type": {"type": "string", "optional": true, "computed": true},
+            "new_field": {"type": "string", "optional": true},
+        }}}}
+    });
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"id": "i-02ae66f368e8518a9", "ami": "ami-BEFORE",
+                "root_block_device": {"a": {"volume_type": "gp2", "new_field": null}}},
+            "after": {"id": "i-02ae66f368e8518a9", "ami": "ami-AFTER",
+                "root_block_device": {"a": {"volume_type": "gp2", "new_field": null},
+                                      "b": {"volume_type": "gp2", "new_field": "new_value"}}},
+            "after_unknown": {},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      ~ ami = "ami-BEFORE" -> "ami-AFTER"
+        id  = "i-02ae66f368e8518a9"
+
+      + root_block_device "b" {
+          + new_field   = "new_value"
+          + volume_type = "gp2"
+        }
+        # (1 unchanged block hidden)
+    }
+"#,
+    );
+}
