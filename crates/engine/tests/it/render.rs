@@ -1125,3 +1125,96 @@ fn map_nested_blocks_print_their_keys_as_labels() {
 "#,
     );
 }
+
+#[test]
+fn values_that_stop_being_sensitive_warn_and_stay_hidden() {
+    let block = serde_json::json!({
+        "attributes": {
+            "id": {"type": "string", "optional": true, "computed": true},
+            "ami": {"type": "string", "optional": true},
+            "list_field": {"type": ["list", "string"], "optional": true},
+            "special": {"type": "bool", "optional": true},
+            "some_number": {"type": "number", "optional": true},
+            "map_key": {"type": ["map", "number"], "optional": true},
+            "map_whole": {"type": ["map", "string"], "optional": true},
+        },
+        "block_types": {
+            "nested_block": {"nesting_mode": "list", "block": {"attributes": {
+                "an_attr": {"type": "string", "optional": true}}}},
+            "nested_block_set": {"nesting_mode": "set", "block": {"attributes": {
+                "an_attr": {"type": "string", "optional": true}}}},
+        }
+    });
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {
+                "id": "i-02ae66f368e8518a9", "ami": "ami-BEFORE", "special": true,
+                "some_number": 1, "list_field": ["hello", "friends", "!"],
+                "map_key": {"breakfast": 800, "dinner": 2000},
+                "map_whole": {"breakfast": "pizza", "dinner": "pizza"},
+                "nested_block": [{"an_attr": "secretval"}],
+                "nested_block_set": [{"an_attr": "secretval"}],
+            },
+            "after": {
+                "id": "i-02ae66f368e8518a9", "ami": "ami-AFTER", "special": false,
+                "some_number": 2, "list_field": ["hello", "friends", "."],
+                "map_key": {"breakfast": 800, "dinner": 1900},
+                "map_whole": {"breakfast": "cereal", "dinner": "pizza"},
+                "nested_block": [{"an_attr": "changed"}],
+                "nested_block_set": [{"an_attr": "changed"}],
+            },
+            "after_unknown": {},
+            "before_sensitive": {
+                "ami": true, "special": true, "some_number": true,
+                "list_field": [false, false, true], "map_key": {"dinner": true},
+                "map_whole": true, "nested_block": true, "nested_block_set": true,
+            },
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      # Warning: this attribute value will no longer be marked as sensitive
+      # after applying this change.
+      ~ ami         = (sensitive)
+        id          = "i-02ae66f368e8518a9"
+      ~ list_field  = [
+            # (1 unchanged element hidden)
+            "friends",
+          - (sensitive),
+          + ".",
+        ]
+      ~ map_key     = {
+          # Warning: this attribute value will no longer be marked as sensitive
+          # after applying this change.
+          ~ "dinner"    = (sensitive)
+            # (1 unchanged element hidden)
+        }
+      # Warning: this attribute value will no longer be marked as sensitive
+      # after applying this change.
+      ~ map_whole   = (sensitive)
+      # Warning: this attribute value will no longer be marked as sensitive
+      # after applying this change.
+      ~ some_number = (sensitive)
+      # Warning: this attribute value will no longer be marked as sensitive
+      # after applying this change.
+      ~ special     = (sensitive)
+
+      # Warning: this block will no longer be marked as sensitive
+      # after applying this change.
+      ~ nested_block {
+          # At least one attribute in this block is (or was) sensitive,
+          # so its contents will not be displayed.
+        }
+
+      # Warning: this block will no longer be marked as sensitive
+      # after applying this change.
+      ~ nested_block_set {
+          # At least one attribute in this block is (or was) sensitive,
+          # so its contents will not be displayed.
+        }
+    }
+"#,
+    );
+}
