@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use meshform_lang::schema::ProviderSchema;
-use meshform_lang::{Clock, Diagnostics, PathStep, Value};
+use meshform_lang::{Clock, Diagnostic, Diagnostics, PathStep, Value};
 
 /// A path to an attribute inside a resource object (`["spec", "from", 0]`).
 pub type AttrPath = Vec<PathStep>;
@@ -54,6 +54,19 @@ pub trait ProviderFactory: Send + Sync {
     /// (for example Kuma policy specs).
     fn validate_resource_config(&self, _type_name: &str, _config: &Value) -> Diagnostics {
         Diagnostics::default()
+    }
+    /// Like [`ProviderFactory::validate_resource_config`], with the path of
+    /// the attribute each problem is about (when it is about one), so the
+    /// caller can point at the configuration that wrote the value.
+    fn validate_resource_config_at(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Vec<(Option<AttrPath>, Diagnostic)> {
+        self.validate_resource_config(type_name, config)
+            .into_iter()
+            .map(|d| (None, d))
+            .collect()
     }
     /// Makes a configured provider for one `provider` block.
     fn configure(&self, req: ConfigureRequest) -> Result<Arc<dyn Provider>, Diagnostics>;

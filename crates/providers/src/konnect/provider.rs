@@ -116,6 +116,23 @@ impl ProviderFactory for KonnectFactory {
         )
     }
 
+    fn validate_resource_config_at(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Vec<(Option<AttrPath>, Diagnostic)> {
+        let Some(table) = self.table(type_name) else {
+            return unsupported(self.source, type_name)
+                .into_iter()
+                .map(|d| (None, d))
+                .collect();
+        };
+        validate_resource(table, &self.policies, config)
+            .into_iter()
+            .map(|(path, d)| (Some(path), d))
+            .collect()
+    }
+
     fn configure(&self, req: ConfigureRequest) -> Result<Arc<dyn Provider>, Diagnostics> {
         let mut settings = Settings::from_config(&req.config, &req.env)?;
         if let Some(retry) = self.retry {

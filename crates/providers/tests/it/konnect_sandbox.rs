@@ -160,6 +160,7 @@ fn run<F: std::future::Future<Output = ()>>(f: F) {
 fn guide_konnect_resources_against_the_sandbox() {
     let sandbox = Sandbox::start(SandboxConfig {
         personal_access_tokens: vec![TOKEN.to_owned()],
+        record_exchanges: true,
         ..SandboxConfig::default()
     })
     .unwrap();
@@ -511,6 +512,18 @@ fn policy_specs_are_checked_offline() {
     assert!(details
         .iter()
         .any(|d| d.contains("spec.from[0].target_ref.kind") && d.contains("\"MeshService\"")));
+    let located = beta.validate_resource_config_at("konnect_mesh_traffic_permission", &config);
+    let paths: Vec<String> = located
+        .iter()
+        .map(|(p, _)| meshform_providers::kuma::ValuePath(p.clone().unwrap()).to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.from[0].default.action",
+            "spec.from[0].target_ref.kind"
+        ]
+    );
 }
 
 /// With 30% of requests failing (5xx and 429 bursts) an apply of 100
@@ -686,6 +699,7 @@ fn minimal(
 fn every_mesh_resource_type_round_trips() {
     let sandbox = Sandbox::start(SandboxConfig {
         personal_access_tokens: vec![TOKEN.to_owned()],
+        record_exchanges: true,
         ..SandboxConfig::default()
     })
     .unwrap();
