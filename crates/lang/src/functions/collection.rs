@@ -595,8 +595,12 @@ fn lookup(a: &Args<'_, '_>) -> FnResult {
 
 fn matchkeys(a: &Args<'_, '_>) -> FnResult {
     let vals = seq(a.get(0)).unwrap_or_default();
-    let keys = seq(a.get(1)).unwrap_or_default();
-    let search = seq(a.get(2)).unwrap_or_default();
+    let key_ty = unify(&[a.get(1).ty(), a.get(2).ty()])
+        .ok_or_else(|| FnError::call("keys and searchset must be of the same type"))?;
+    let keys = convert(a.get(1), &key_ty).map_err(|e| FnError::arg(1, e.to_string()))?;
+    let search = convert(a.get(2), &key_ty).map_err(|e| FnError::arg(2, e.to_string()))?;
+    let keys = seq(&keys).unwrap_or_default();
+    let search = seq(&search).unwrap_or_default();
     if vals.len() != keys.len() {
         return Err(FnError::call("length of keys and values should be equal"));
     }
@@ -891,24 +895,33 @@ fn sort(a: &Args<'_, '_>) -> FnResult {
 }
 
 fn sum(a: &Args<'_, '_>) -> FnResult {
-    let items = seq(a.get(0))
-        .ok_or_else(|| FnError::arg(0, "argument must be list, set, or tuple of number values"))?;
-    if items.is_empty() {
+    let items = seq(a.get(0)).ok_or_else(|| FnError::arg(0, "cannot sum noniterable"))?;
+    let not_numbers = || FnError::arg(0, "argument must be list, set, or tuple of number values");
+    let Some((first, rest)) = items.split_first() else {
         return Err(FnError::arg(0, "cannot sum an empty list"));
+    };
+    // As Terraform: the first element is taken as it is (a string there
+    // fails), the others are converted to numbers.
+    let mut total = match first.data() {
+        Data::Number(n) => n.clone(),
+        Data::Null(_) => return Err(not_numbers()),
+        _ => {
+            return Err(FnError::call(
+                "type mismatch: the first element is not a number",
+            ))
+        }
+    };
+    for v in rest {
+        if v.is_null() {
+            return Err(not_numbers());
+        }
+        let n = convert(v, &Type::Number).map_err(|_| not_numbers())?;
+        let n = n.as_number().ok_or_else(not_numbers)?;
+        total = total
+            .add(n)
+            .ok_or_else(|| FnError::call("can't compute sum of opposing infinities"))?;
     }
-    let mut total: Option<Number> = None;
-    for v in items {
-        let Some(n) = v.as_number() else {
-            return Err(FnError::call("every element must be a number"));
-        };
-        total = Some(match total {
-            None => n.clone(),
-            Some(t) => t
-                .add(n)
-                .ok_or_else(|| FnError::call("the sum is not a number"))?,
-        });
-    }
-    Ok(Value::number(total.unwrap_or_else(Number::zero)))
+    Ok(Value::number(total))
 }
 
 fn transpose(a: &Args<'_, '_>) -> FnResult {

@@ -196,12 +196,23 @@ pub(crate) fn map_chars(s: &str, upper: bool) -> String {
         .collect()
 }
 
+/// Unicode title case: upper case except for the four digraph letters.
+fn to_title(c: char) -> String {
+    match c {
+        '\u{1c4}'..='\u{1c6}' => "\u{1c5}".to_owned(),
+        '\u{1c7}'..='\u{1c9}' => "\u{1c8}".to_owned(),
+        '\u{1ca}'..='\u{1cc}' => "\u{1cb}".to_owned(),
+        '\u{1f1}'..='\u{1f3}' => "\u{1f2}".to_owned(),
+        c => map_chars(&c.to_string(), true),
+    }
+}
+
 fn title(s: &str) -> String {
     let mut prev_sep = true;
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if prev_sep {
-            out.push_str(&map_chars(&c.to_string(), true));
+            out.push_str(&to_title(c));
         } else {
             out.push(c);
         }
@@ -244,8 +255,80 @@ fn replace(a: &Args<'_, '_>) -> FnResult {
 }
 
 fn compile(pattern: &str, arg: usize) -> Result<regex::Regex, FnError> {
-    regex::Regex::new(pattern)
+    regex::Regex::new(&go_classes(pattern))
         .map_err(|e| FnError::arg(arg, format!("invalid regular expression pattern: {e}")))
+}
+
+/// Rewrites Perl classes to Go's ASCII meaning (`\d` is `[0-9]` in Go's
+/// RE2 but any Unicode digit in Rust's regex).
+fn go_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let rewritten = match (n, in_class) {
+                    ('d', false) => "[0-9]",
+                    ('D', false) => "[^0-9]",
+                    ('w', false) => "[0-9A-Za-z_]",
+                    ('W', false) => "[^0-9A-Za-z_]",
+                    ('s', false) => "[\\t\\n\\f\\r ]",
+                    ('S', false) => "[^\\t\\n\\f\\r ]",
+                    ('b', false) => "(?-u:\\b)",
+                    ('B', false) => "(?-u:\\B)",
+                    ('d', true) => "0-9",
+                    ('w', true) => "0-9A-Za-z_",
+                    ('s', true) => "\\t\\n\\f\\r ",
+                    _ => "",
+                };
+                if rewritten.is_empty() {
+                    out.push(c);
+                    out.push(n);
+                } else {
+                    out.push_str(rewritten);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` (after an optional `^`) right at the start is literal.
+                let rest = chars.as_str();
+                let skip = if rest.starts_with("^]") {
+                    2
+                } else if rest.starts_with(']') {
+                    1
+                } else {
+                    0
+                };
+                for _ in 0..skip {
+                    if let Some(x) = chars.next() {
+                        out.push(x);
+                    }
+                }
+            }
+            '[' if in_class && chars.as_str().starts_with(':') => {
+                // A POSIX class like [:alpha:] inside a bracket expression.
+                out.push(c);
+                for x in chars.by_ref() {
+                    out.push(x);
+                    if x == ']' {
+                        break;
+                    }
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The value of one match: the whole match without groups, a tuple of the
@@ -326,4 +409,26 @@ fn substr(a: &Args<'_, '_>) -> FnResult {
     Ok(Value::string(
         g[offset as usize..(offset + length) as usize].concat(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perl_classes_take_go_ascii_meaning() {
+        assert_eq!(go_classes(r"\d+\s\w"), r"[0-9]+[\t\n\f\r ][0-9A-Za-z_]");
+        assert_eq!(go_classes(r"[\d.]"), r"[0-9.]");
+        assert_eq!(go_classes(r"[]\d]"), r"[]0-9]");
+        assert_eq!(go_classes(r"\\d"), r"\\d");
+        let re = compile(r"^\d+$", 0).unwrap();
+        assert!(re.is_match("123"));
+        assert!(!re.is_match("١٢٣"));
+    }
+
+    #[test]
+    fn title_case_uses_title_forms() {
+        assert_eq!(title("hello world-foo bar_baz"), "Hello World-Foo Bar_baz");
+        assert_eq!(title("ǆungla"), "ǅungla");
+    }
 }
