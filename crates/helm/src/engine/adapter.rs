@@ -499,6 +499,18 @@ impl Instrument<'_> {
         })
     }
 
+    /// Go mutates the map in place; with immutable values only a `$variable`
+    /// target can be written back, so later reads of a field target see the
+    /// old map.
+    fn warn_unsupported_mutation(&self, function: &str, pos: Pos) {
+        tracing::warn!(
+            template = %self.template,
+            line = pos.line,
+            function,
+            "the map changed by this call is not a $variable; later reads of it will not see the change"
+        );
+    }
+
     /// `{{ $r := set $d "k" v }}` becomes
     /// `{{ $tmp := set $d "k" v }}{{ $d = $tmp }}{{ $r := $tmp }}`.
     fn mutation_rewrite(&mut self, action: &ActionNode) -> Option<Vec<Node>> {
@@ -514,13 +526,15 @@ impl Instrument<'_> {
         if !MUTATORS.contains(&base_name) {
             return None;
         }
+        let pos = action.pos;
         let Some(Expr::Variable(_, var, fields)) = cmd.args.get(1) else {
+            self.warn_unsupported_mutation(base_name, pos);
             return None;
         };
         if !fields.is_empty() || var.as_str() == "$" {
+            self.warn_unsupported_mutation(base_name, pos);
             return None;
         }
-        let pos = action.pos;
         let tmp = SmolStr::new(format!("$__mutated{}", self.shared.next_tmp()));
         let tmp_ref = || CommandNode {
             pos,
