@@ -825,3 +825,114 @@ fn every_mesh_resource_type_round_trips() {
     });
     sandbox.shutdown();
 }
+
+/// Team membership of a system account: added, kept, removed.
+#[test]
+fn system_account_team_membership() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        personal_access_tokens: vec![TOKEN.to_owned()],
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let url = sandbox.konnect_url().to_owned();
+    let (_, ga) = factories();
+    run(async {
+        let g = configure(&ga, &url, TOKEN);
+        let null = |t: &str| Value::null(ga.schema().resources[t].block.implied_type());
+        // A team to join, made directly through the API.
+        let mut settings =
+            Settings::from_config(&object_provider(&ga, &url, TOKEN), &BTreeMap::new()).unwrap();
+        settings.identity_url = url.clone();
+        let client = KonnectClient::new(settings).unwrap();
+        let team = client
+            .send(
+                Host::Identity,
+                "POST",
+                "/v3/teams",
+                Some(&serde_json::json!({"name": "mesh-admins"})),
+                &|_| false,
+            )
+            .await
+            .unwrap();
+        let team_id = team.body["id"].as_str().unwrap().to_owned();
+
+        let account_config = object(
+            &ga,
+            "konnect_system_account",
+            vec![
+                ("name", Value::string("member")),
+                ("description", Value::string("joins a team")),
+            ],
+        );
+        let (account, _) = converge(
+            &ga,
+            &g,
+            "konnect_system_account",
+            &null("konnect_system_account"),
+            &account_config,
+        )
+        .await;
+        let account_id = account.get_attr("id").unwrap().as_str().unwrap().to_owned();
+        let membership_config = object(
+            &ga,
+            "konnect_system_account_team",
+            vec![
+                ("account_id", Value::string(&account_id)),
+                ("team_id", Value::string(&team_id)),
+            ],
+        );
+        let (membership, _) = converge(
+            &ga,
+            &g,
+            "konnect_system_account_team",
+            &null("konnect_system_account_team"),
+            &membership_config,
+        )
+        .await;
+        assert_eq!(
+            membership.get_attr("team_id").unwrap().as_str(),
+            Some(team_id.as_str())
+        );
+        assert_no_changes(
+            &ga,
+            &g,
+            "konnect_system_account_team",
+            &membership,
+            &membership_config,
+        )
+        .await;
+        let members = client
+            .send(
+                Host::Identity,
+                "GET",
+                &format!("/v3/system-accounts/{account_id}/teams"),
+                None,
+                &|_| false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(members.body["data"][0]["id"], serde_json::json!(team_id));
+        let resp = g
+            .apply_resource_change(ApplyResourceChangeRequest {
+                type_name: "konnect_system_account_team".into(),
+                prior_state: membership.clone(),
+                planned_state: Value::null(membership.ty()),
+                config: Value::null(membership.ty()),
+                planned_private: Vec::new(),
+            })
+            .await;
+        assert!(!resp.diagnostics.has_errors(), "{:?}", resp.diagnostics);
+        let members = client
+            .send(
+                Host::Identity,
+                "GET",
+                &format!("/v3/system-accounts/{account_id}/teams"),
+                None,
+                &|_| false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(members.body["data"], serde_json::json!([]));
+    });
+    sandbox.shutdown();
+}
