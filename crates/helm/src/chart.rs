@@ -472,6 +472,56 @@ fn glob(pat: &str, s: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn tgz(files: &[(&str, &str)]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut builder = tar::Builder::new(gz);
+        for (name, data) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            // Written raw: the tar builder itself refuses `..`.
+            header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_cksum();
+            builder.append(&header, data.as_bytes()).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn archives_nest_subchart_archives_and_refuse_escapes() {
+        let sub = tgz(&[
+            ("sub/Chart.yaml", "name: sub\nversion: 1.0.0\n"),
+            ("sub/values.yaml", "a: 1\n"),
+        ]);
+        let files = vec![
+            ChartFile {
+                name: "Chart.yaml".into(),
+                data: b"apiVersion: v2\nname: top\nversion: 0.1.0\ndependencies:\n- name: sub\n  version: 1.0.0\n  alias: renamed\n".to_vec(),
+            },
+            ChartFile {
+                name: "charts/sub-1.0.0.tgz".into(),
+                data: sub,
+            },
+        ];
+        let mut chart = Chart::from_files(files, "mem").unwrap();
+        assert_eq!(chart.dependencies[0].name(), "sub");
+        chart.resolve_dependencies(&Values::new()).unwrap();
+        assert_eq!(chart.dependencies[0].name(), "renamed");
+        assert_eq!(chart.dependencies[0].values["a"], 1);
+        let bad = tgz(&[("x/../../etc/passwd", "no")]);
+        assert!(Chart::load_archive(&bad, "bad").is_err());
+        assert!(Chart::load_archive(b"not gzip", "junk").is_err());
+        let missing = ChartFile {
+            name: "Chart.yaml".into(),
+            data: b"name: top\nversion: 1.0.0\ndependencies:\n- name: gone\n".to_vec(),
+        };
+        let mut c = Chart::from_files(vec![missing], "mem").unwrap();
+        assert!(matches!(
+            c.resolve_dependencies(&Values::new()),
+            Err(HelmError::MissingDependency { .. })
+        ));
+    }
+
     #[test]
     fn helmignore_globs() {
         let r = IgnoreRules::parse("# c\n*.swp\n.git/\nsecret.txt\n!keep.swp\n");
