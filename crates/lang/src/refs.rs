@@ -75,6 +75,14 @@ pub fn references(expr: &Expression) -> Vec<Reference> {
     c.out
 }
 
+/// Every root-scope traversal a template reads (`templatefile` checks them
+/// against its vars before rendering).
+pub(crate) fn template_references(t: &hcl_edit::template::Template) -> Vec<Reference> {
+    let mut c = Collector::default();
+    c.visit_template(t);
+    c.out
+}
+
 #[derive(Default)]
 struct Collector {
     out: Vec<Reference>,

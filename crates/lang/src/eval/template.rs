@@ -359,11 +359,20 @@ pub(crate) fn render_template_text(
 ) -> EvalResult {
     let t = hcl_edit::parser::parse_template(text).map_err(|e| {
         EvalError::new(
-            "Invalid function argument",
+            "Error in function call",
             format!("Invalid template: {}", e.message()),
             span.clone(),
         )
     })?;
+    for r in crate::refs::template_references(&t) {
+        if !vars.contains_key(&r.root) {
+            return Err(EvalError::new(
+                "Invalid function argument",
+                format!("vars map does not contain key {:?}", r.root),
+                span,
+            ));
+        }
+    }
     let mut inner = Evaluator::isolated(ev.ctx, vars);
     eval_template(&mut inner, &t, Mode::Lines, span.clone()).map_err(|mut e| {
         // Spans inside the template file do not point into the caller's

@@ -127,9 +127,6 @@ fn cidrhost(a: &Args<'_, '_>) -> FnResult {
 
 fn cidrnetmask(a: &Args<'_, '_>) -> FnResult {
     let net = parse_cidr(a.str(0))?;
-    if net.v6 {
-        return Err(FnError::call("only IPv4 networks are supported"));
-    }
     Ok(Value::string(net.show_addr(net.mask(net.len))))
 }
 
@@ -193,6 +190,12 @@ fn cidrsubnets(a: &Args<'_, '_>) -> FnResult {
         let len = net.len as i64 + newbits;
         if newbits < 1 {
             return Err(FnError::arg(i, "must extend prefix by at least one bit"));
+        }
+        if newbits > 32 {
+            return Err(FnError::arg(
+                i,
+                "may not extend prefix by more than 32 bits",
+            ));
         }
         if len > bits as i64 {
             return Err(FnError::arg(

@@ -81,8 +81,10 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
 
 fn base64decode(a: &Args<'_, '_>) -> FnResult {
     let s = a.str(0);
+    // Go's decoder skips line breaks.
+    let cleaned: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s)
+        .decode(cleaned)
         .map_err(|_| FnError::call(format!("failed to decode base64 data '{s}'")))?;
     String::from_utf8(bytes)
         .map(Value::string)

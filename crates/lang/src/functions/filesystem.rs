@@ -159,16 +159,11 @@ fn templatefile(a: &Args<'_, '_>) -> FnResult {
         }
     }
     render_template_text(a.ev, &text, vars, a.span.clone()).map_err(|e| {
-        let detail = if e.detail.contains("Unknown variable") {
-            let name = e.detail.split('"').nth(1).unwrap_or_default().to_owned();
-            format!(
-                "vars map does not contain key {name:?}, referenced at {}",
-                a.str(0)
-            )
+        if e.summary == "Invalid function argument" {
+            FnError::arg(1, format!("{}, referenced in {}", e.detail, a.str(0)))
         } else {
-            e.detail
-        };
-        FnError::call(detail)
+            FnError::call(e.detail)
+        }
     })
 }
 
