@@ -6,7 +6,10 @@
 
 mod argv;
 mod commands;
+mod files;
 mod output;
+mod planfile;
+mod world;
 
 use std::process::ExitCode;
 
@@ -53,6 +56,14 @@ enum Command {
     Init(commands::init::Args),
     /// Check whether the configuration is valid.
     Validate(commands::validate::Args),
+    /// Show changes required by the current configuration.
+    Plan(commands::plan::Args),
+    /// Create or update infrastructure.
+    Apply(commands::apply::Args),
+    /// Destroy previously-created infrastructure.
+    Destroy(commands::apply::Args),
+    /// Show a saved plan, or the current state.
+    Show(commands::show::Args),
     /// Advanced state management.
     #[command(subcommand)]
     State(commands::state::StateCommand),
@@ -104,6 +115,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(a) => commands::init::run(a, g),
         Command::Validate(a) => commands::validate::run(a, g),
+        Command::Plan(a) => commands::plan::run(a, g),
+        Command::Show(a) => commands::show::run(a, g),
+        Command::Apply(a) => commands::apply::run(a, g, false),
+        Command::Destroy(a) => commands::apply::run(a, g, true),
         Command::State(c) => commands::state::run_state(c, g),
         Command::Output(a) => commands::state::run_output(a, g),
         Command::Taint(a) => commands::state::run_taint(a, g, true),

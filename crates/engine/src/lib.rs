@@ -14,3 +14,4 @@ pub mod render;
 pub mod planner;
 pub mod prior;
 pub mod variables;
+pub mod sink;

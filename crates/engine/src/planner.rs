@@ -68,6 +68,12 @@ struct ModuleScope {
     outputs: BTreeMap<String, Value>,
 }
 
+/// Where an apply walk writes and reports.
+pub struct ApplyTarget<'a> {
+    pub sink: &'a mut dyn crate::sink::StateSink,
+    pub events: &'a (dyn Fn(crate::sink::ApplyEvent) + Sync),
+}
+
 /// Runs the plan walk.
 pub async fn plan(
     root: &Module,
@@ -75,6 +81,31 @@ pub async fn plan(
     registry: &ProviderRegistry,
     opts: &PlanOptions,
 ) -> (Plan, Diagnostics) {
+    walk(root, prior, registry, opts, None).await
+}
+
+/// Plans and applies in one walk: each object is planned with the values
+/// of what it depends on already applied, then applied, then committed to
+/// the state before the next one starts. An object whose dependency failed
+/// is skipped; independent ones go on.
+pub async fn apply(
+    root: &Module,
+    prior: &PriorState,
+    registry: &ProviderRegistry,
+    opts: &PlanOptions,
+    target: ApplyTarget<'_>,
+) -> (Plan, Diagnostics) {
+    walk(root, prior, registry, opts, Some(target)).await
+}
+
+async fn walk(
+    root: &Module,
+    prior: &PriorState,
+    registry: &ProviderRegistry,
+    opts: &PlanOptions,
+    applying: Option<ApplyTarget<'_>>,
+) -> (Plan, Diagnostics) {
+    let (graph, diags) = graph::build(root);
     let mut w = Walker {
         root,
         prior,
@@ -87,29 +118,47 @@ pub async fn plan(
         diags: Diagnostics::default(),
         planned_instances: BTreeSet::new(),
         pending: BTreeSet::new(),
+        missing_providers: BTreeSet::new(),
+        applying,
+        failed: BTreeSet::new(),
+        graph: &graph,
     };
-    let (graph, diags) = graph::build(root);
     w.diags.extend(diags);
     if w.diags.has_errors() {
         return (w.finish(BTreeMap::new()), w.diags);
     }
-    let order = match graph.order() {
+    let mut order = match graph.order() {
         Ok(o) => o,
         Err(d) => {
             w.diags.extend(d);
             return (w.finish(BTreeMap::new()), w.diags);
         }
     };
-    for idx in order {
-        let node = graph.graph[idx].clone();
-        w.visit(&node).await;
+    if opts.mode == PlanMode::Destroy && w.applying.is_some() {
+        // Destroy dependents before what they depend on; providers still
+        // come first so they are configured.
+        order.reverse();
+        order.sort_by_key(|i| !matches!(graph.graph[*i].kind, NodeKind::Provider(..)));
     }
-    w.orphans();
+    for idx in order {
+        if w.dependency_failed(idx) {
+            w.failed.insert(idx);
+            continue;
+        }
+        let node = graph.graph[idx].clone();
+        let before = w.diags.0.iter().filter(|d| d.is_error()).count();
+        w.visit(&node).await;
+        if w.diags.0.iter().filter(|d| d.is_error()).count() > before {
+            w.failed.insert(idx);
+        }
+    }
+    w.orphans().await;
     let outputs = w.output_changes();
+    w.commit_outputs(&outputs);
     (w.finish(outputs), w.diags)
 }
 
-struct Walker<'a> {
+struct Walker<'a, 'b> {
     root: &'a Module,
     prior: &'a PriorState,
     registry: &'a ProviderRegistry,
@@ -124,6 +173,13 @@ struct Walker<'a> {
     planned_instances: BTreeSet<ResourceInstance>,
     /// Resources with planned changes, for data sources that depend on them.
     pending: BTreeSet<(Vec<String>, Resource)>,
+    /// Provider sources already reported as missing.
+    missing_providers: BTreeSet<String>,
+    /// Set when applying.
+    applying: Option<ApplyTarget<'b>>,
+    /// Nodes that failed (or were skipped because a dependency failed).
+    failed: BTreeSet<petgraph::graph::NodeIndex>,
+    graph: &'a graph::Graph,
 }
 
 #[derive(Clone)]
@@ -193,7 +249,70 @@ struct InstanceNames {
     each: Option<Value>,
 }
 
-impl Walker<'_> {
+impl Walker<'_, '_> {
+    /// Whether anything `idx` depends on failed: then it is skipped
+    /// without an error of its own, as Terraform does.
+    fn dependency_failed(&self, idx: petgraph::graph::NodeIndex) -> bool {
+        self.graph
+            .dependencies(idx)
+            .any(|d| self.failed.contains(&d))
+    }
+
+    /// The resources a resource depends on, through locals, variables and
+    /// outputs, as state records them (`konnect_mesh.mesh1`).
+    fn resource_dependencies(&self, path: &[String], res: &Resource) -> Vec<String> {
+        let Some(start) = self.graph.node(&Node {
+            module: path.to_vec(),
+            kind: NodeKind::Resource(res.clone()),
+        }) else {
+            return Vec::new();
+        };
+        let mut seen = BTreeSet::new();
+        let mut out = BTreeSet::new();
+        let mut stack: Vec<_> = self.graph.dependencies(start).collect();
+        while let Some(i) = stack.pop() {
+            if !seen.insert(i) {
+                continue;
+            }
+            let n = &self.graph.graph[i];
+            match &n.kind {
+                NodeKind::Resource(r) => {
+                    let prefix: String = n.module.iter().map(|m| format!("module.{m}.")).collect();
+                    out.insert(format!("{prefix}{r}"));
+                }
+                NodeKind::Provider(..) => {}
+                _ => stack.extend(self.graph.dependencies(i)),
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn emit(&self, e: crate::sink::ApplyEvent) {
+        if let Some(t) = &self.applying {
+            (t.events)(e);
+        }
+    }
+
+    /// Writes root outputs to the state after an apply.
+    fn commit_outputs(&mut self, outputs: &BTreeMap<String, OutputChange>) {
+        let Some(t) = self.applying.as_mut() else {
+            return;
+        };
+        for (name, c) in outputs {
+            let r = if c.action == Action::Delete {
+                t.sink.set_output(name, None)
+            } else {
+                t.sink.set_output(name, Some((&c.after, c.sensitive)))
+            };
+            if let Err(e) = r {
+                self.diags.push(Diagnostic::error(
+                    "Failed to save state",
+                    format!("Output {name:?} could not be written to the state: {e}."),
+                ));
+            }
+        }
+    }
+
     fn finish(&mut self, output_changes: BTreeMap<String, OutputChange>) -> Plan {
         let mut changes = std::mem::take(&mut self.changes);
         changes.sort_by(crate::plan::compare_changes);
@@ -523,6 +642,9 @@ impl Walker<'_> {
         }
         let source = module.provider_source(name);
         let Some(factory) = self.registry.get(&source).cloned() else {
+            if !self.missing_providers.insert(source.clone()) {
+                return;
+            }
             self.diags.push(Diagnostic::error(
                 "Missing required provider",
                 format!(
@@ -869,14 +991,29 @@ impl Walker<'_> {
             }
         }
         if self.opts.mode == PlanMode::Destroy {
-            if !prior.is_null() {
-                self.changes.push(change(
+            if prior.is_null() {
+                return prior;
+            }
+            self.changes.push(change(
+                addr,
+                &provider_addr,
+                Action::Delete,
+                prior.clone(),
+                Value::null(block.implied_type()),
+            ));
+            if self.applying.is_some() {
+                let step = ApplyStep {
                     addr,
-                    &provider_addr,
-                    Action::Delete,
-                    prior.clone(),
-                    Value::null(block.implied_type()),
-                ));
+                    cp,
+                    block,
+                    type_name: &r.ty,
+                    provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                    config: &config,
+                    private: &private,
+                    dependencies: Vec::new(),
+                    create_before_destroy: false,
+                };
+                self.destroy(&step, &prior, None).await;
             }
             return prior;
         }
@@ -995,7 +1132,224 @@ impl Walker<'_> {
         c.reason = reason;
         c.required_replace = replace_paths;
         self.changes.push(c);
-        after
+        if self.applying.is_none() || action == Action::NoOp {
+            return after;
+        }
+        let deps = self.resource_dependencies(path, &addr.resource);
+        let target = ApplyStep {
+            addr,
+            cp,
+            block,
+            type_name: &r.ty,
+            provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+            config: &config,
+            private: &private,
+            dependencies: deps,
+            create_before_destroy: cbd,
+        };
+        self.apply_change(&target, action, &prior, &after)
+            .await
+            .unwrap_or_else(|| Value::unknown(block.implied_type()))
+    }
+
+    /// Carries out one planned change and commits it to the state.
+    /// `None` when it failed (the diagnostics say why).
+    async fn apply_change(
+        &mut self,
+        t: &ApplyStep<'_>,
+        action: Action,
+        prior: &Value,
+        planned: &Value,
+    ) -> Option<Value> {
+        use crate::sink::ApplyEvent as E;
+        let name = t.addr.to_string();
+        let id_of = |v: &Value| v.get_attr("id").and_then(|i| i.as_str()).map(str::to_owned);
+        match action {
+            Action::Create | Action::Update => {
+                if action == Action::Create {
+                    self.emit(E::Creating { addr: name.clone() });
+                } else {
+                    self.emit(E::Modifying {
+                        addr: name.clone(),
+                        id: id_of(prior),
+                    });
+                }
+                let started = std::time::Instant::now();
+                let new = self.apply_one(t, prior, planned).await?;
+                self.put(t, &new, None)?;
+                let elapsed = started.elapsed();
+                if action == Action::Create {
+                    self.emit(E::Created {
+                        addr: name,
+                        elapsed,
+                        id: id_of(&new),
+                    });
+                } else {
+                    self.emit(E::Modified {
+                        addr: name,
+                        elapsed,
+                        id: id_of(&new),
+                    });
+                }
+                Some(new)
+            }
+            Action::Delete => {
+                self.destroy(t, prior, None).await?;
+                Some(Value::null(t.block.implied_type()))
+            }
+            Action::DeleteThenCreate => {
+                self.destroy(t, prior, None).await?;
+                self.emit(E::Creating { addr: name.clone() });
+                let started = std::time::Instant::now();
+                let new = self
+                    .apply_one(t, &Value::null(t.block.implied_type()), planned)
+                    .await?;
+                self.put(t, &new, None)?;
+                self.emit(E::Created {
+                    addr: name,
+                    elapsed: started.elapsed(),
+                    id: id_of(&new),
+                });
+                Some(new)
+            }
+            Action::CreateThenDelete => {
+                let key = meshform_state::new_deposed_key();
+                if let Some(target) = self.applying.as_mut() {
+                    if let Err(e) = target.sink.depose(t.addr, &key) {
+                        self.state_error(t.addr, &e);
+                        return None;
+                    }
+                }
+                self.emit(E::Creating { addr: name.clone() });
+                let started = std::time::Instant::now();
+                let new = self
+                    .apply_one(t, &Value::null(t.block.implied_type()), planned)
+                    .await?;
+                self.put(t, &new, None)?;
+                self.emit(E::Created {
+                    addr: name,
+                    elapsed: started.elapsed(),
+                    id: id_of(&new),
+                });
+                self.destroy(t, prior, Some(&key)).await?;
+                Some(new)
+            }
+            Action::NoOp | Action::Read => Some(planned.clone()),
+        }
+    }
+
+    async fn apply_one(
+        &mut self,
+        t: &ApplyStep<'_>,
+        prior: &Value,
+        planned: &Value,
+    ) -> Option<Value> {
+        let resp =
+            t.cp.provider
+                .apply_resource_change(meshform_providers::provider::ApplyResourceChangeRequest {
+                    type_name: t.type_name.to_owned(),
+                    prior_state: prior.clone(),
+                    planned_state: planned.clone(),
+                    config: t.config.clone(),
+                    planned_private: t.private.to_vec(),
+                })
+                .await;
+        let failed = resp.diagnostics.has_errors();
+        self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
+            if d.context.is_none() {
+                d.context = Some(format!("{}", t.addr));
+            }
+            d
+        }));
+        if failed {
+            return None;
+        }
+        match resp.new_state {
+            Some(v) if !v.is_null() => Some(v),
+            _ => {
+                self.diags.push(Diagnostic::error(
+                    "Provider produced no object",
+                    format!("The provider returned no object after applying {}; this is a bug in the provider.", t.addr),
+                ));
+                None
+            }
+        }
+    }
+
+    async fn destroy(
+        &mut self,
+        t: &ApplyStep<'_>,
+        prior: &Value,
+        deposed: Option<&str>,
+    ) -> Option<()> {
+        use crate::sink::ApplyEvent as E;
+        let name = match deposed {
+            Some(k) => format!("{} (deposed object {k})", t.addr),
+            None => t.addr.to_string(),
+        };
+        self.emit(E::Destroying {
+            addr: name.clone(),
+            id: prior
+                .get_attr("id")
+                .and_then(|i| i.as_str())
+                .map(str::to_owned),
+        });
+        let started = std::time::Instant::now();
+        let resp =
+            t.cp.provider
+                .apply_resource_change(meshform_providers::provider::ApplyResourceChangeRequest {
+                    type_name: t.type_name.to_owned(),
+                    prior_state: prior.clone(),
+                    planned_state: Value::null(t.block.implied_type()),
+                    config: Value::null(t.block.implied_type()),
+                    planned_private: t.private.to_vec(),
+                })
+                .await;
+        let failed = resp.diagnostics.has_errors();
+        self.diags.extend(resp.diagnostics);
+        if failed {
+            return None;
+        }
+        if let Some(target) = self.applying.as_mut() {
+            if let Err(e) = target.sink.delete(t.addr, deposed) {
+                self.state_error(t.addr, &e);
+                return None;
+            }
+        }
+        self.emit(E::Destroyed {
+            addr: name,
+            elapsed: started.elapsed(),
+        });
+        Some(())
+    }
+
+    fn put(&mut self, t: &ApplyStep<'_>, value: &Value, deposed: Option<&str>) -> Option<()> {
+        let Some(target) = self.applying.as_mut() else {
+            return Some(());
+        };
+        let obj = crate::sink::StateObject {
+            addr: t.addr,
+            deposed,
+            provider: t.provider_ref.clone(),
+            schema_version: 0,
+            block: t.block,
+            value,
+            private: None,
+            dependencies: t.dependencies.clone(),
+            create_before_destroy: t.create_before_destroy,
+        };
+        if let Err(e) = target.sink.put(&obj) {
+            self.state_error(t.addr, &e);
+            return None;
+        }
+        Some(())
+    }
+
+    fn state_error(&mut self, addr: &ResourceInstance, e: &str) {
+        self.diags.push(Diagnostic::error(
+            "Failed to save state",
+            format!("The change to {addr} was made but could not be written to the state: {e}. Run `meshform state list` to check what the state holds."),
+        ));
     }
 
     async fn plan_data(
@@ -1126,48 +1480,111 @@ impl Walker<'_> {
         Value::object(cfg)
     }
 
-    /// State objects that the configuration no longer declares.
-    fn orphans(&mut self) {
-        let orphans: Vec<(ResourceInstance, Value, String)> = self
+    /// State objects that the configuration no longer declares: planned
+    /// for deletion, and deleted when applying (dependents first).
+    async fn orphans(&mut self) {
+        let mut orphans: Vec<(ResourceInstance, Option<String>, crate::prior::PriorObject)> = self
             .prior
             .objects
             .iter()
-            .filter(|(a, _)| !self.planned_instances.contains(*a))
-            .map(|(a, o)| {
-                (
-                    a.clone(),
-                    o.value.clone(),
-                    source_of_provider_reference(&o.provider),
-                )
+            .filter(|(a, _)| {
+                !self.planned_instances.contains(*a) && a.resource.mode == ResourceMode::Managed
             })
+            .map(|(a, o)| (a.clone(), None, o.clone()))
             .collect();
-        for (addr, before, provider) in orphans {
-            if addr.resource.mode == ResourceMode::Data {
+        orphans.extend(
+            self.prior
+                .deposed
+                .iter()
+                .map(|((a, k), o)| (a.clone(), Some(k.clone()), o.clone())),
+        );
+        // An orphan that another orphan depends on goes after it.
+        orphans.sort_by_key(|(a, _, _)| {
+            let name = a.abs_resource().to_string();
+            std::cmp::Reverse(
+                self.prior
+                    .objects
+                    .values()
+                    .filter(|o| o.dependencies.contains(&name))
+                    .count(),
+            )
+        });
+        orphans.reverse();
+        for (addr, deposed, obj) in orphans {
+            let source = source_of_provider_reference(&obj.provider);
+            let ty = obj.value.ty();
+            let mut c = change(
+                &addr,
+                &source,
+                Action::Delete,
+                obj.value.clone(),
+                Value::null(ty),
+            );
+            if deposed.is_none() {
+                c.reason = ActionReason::DeleteBecauseNoResourceConfig;
+            }
+            c.deposed = deposed.clone();
+            self.changes.push(c);
+            if self.applying.is_none() {
                 continue;
             }
-            let ty = before.ty();
-            let mut c = change(&addr, &provider, Action::Delete, before, Value::null(ty));
-            c.reason = ActionReason::DeleteBecauseNoResourceConfig;
-            self.changes.push(c);
+            let Some(cp) = self.provider_by_source(&source) else {
+                continue;
+            };
+            let Some(schema) = cp.schema.resources.get(&addr.resource.ty).cloned() else {
+                continue;
+            };
+            let private = obj
+                .private
+                .clone()
+                .map(String::into_bytes)
+                .unwrap_or_default();
+            let null = Value::null(schema.block.implied_type());
+            let step = ApplyStep {
+                addr: &addr,
+                cp: &cp,
+                block: &schema.block,
+                type_name: &addr.resource.ty,
+                provider_ref: obj.provider.clone(),
+                config: &null,
+                private: &private,
+                dependencies: Vec::new(),
+                create_before_destroy: false,
+            };
+            self.destroy(&step, &obj.value, deposed.as_deref()).await;
         }
-        let deposed: Vec<_> = self
-            .prior
-            .deposed
-            .iter()
-            .map(|((a, k), o)| {
-                (
-                    a.clone(),
-                    k.clone(),
-                    o.value.clone(),
-                    source_of_provider_reference(&o.provider),
-                )
-            })
-            .collect();
-        for (addr, key, before, provider) in deposed {
-            let ty = before.ty();
-            let mut c = change(&addr, &provider, Action::Delete, before, Value::null(ty));
-            c.deposed = Some(key);
-            self.changes.push(c);
+    }
+
+    /// A configured provider for a source address, configuring a default
+    /// one when no resource in the configuration uses it any more.
+    fn provider_by_source(&mut self, source: &str) -> Option<ConfiguredProvider> {
+        let want = provider_source_address(source);
+        if let Some(cp) = self
+            .providers
+            .values()
+            .find(|cp| provider_source_address(&cp.source) == want)
+        {
+            return Some(cp.clone());
+        }
+        let factory = self.registry.get(&want)?.clone();
+        let schema = factory.schema();
+        let req = ConfigureRequest {
+            config: crate::decode::empty_value(&schema.provider.block),
+            offline: self.opts.offline,
+            clock: self.opts.clock.clone(),
+            env: self.opts.env.clone(),
+        };
+        match factory.configure(req) {
+            Ok(provider) => Some(ConfiguredProvider {
+                source: factory.source().to_owned(),
+                factory,
+                schema,
+                provider,
+            }),
+            Err(d) => {
+                self.diags.extend(d);
+                None
+            }
         }
     }
 
@@ -1226,6 +1643,19 @@ impl Walker<'_> {
         }
         out
     }
+}
+
+/// What applying one instance needs to know.
+struct ApplyStep<'a> {
+    addr: &'a ResourceInstance,
+    cp: &'a ConfiguredProvider,
+    block: &'a Block,
+    type_name: &'a str,
+    provider_ref: String,
+    config: &'a Value,
+    private: &'a [u8],
+    dependencies: Vec<String>,
+    create_before_destroy: bool,
 }
 
 #[derive(Clone, Copy)]

@@ -1,8 +1,11 @@
 //! One module per command (or command group): an `Args` struct parsed by
 //! clap, and a `run` function that does the work through the library crates.
 
+pub mod apply;
 pub mod helm;
 pub mod init;
+pub mod plan;
 pub mod sandbox;
+pub mod show;
 pub mod state;
 pub mod validate;

@@ -31,7 +31,7 @@ const DATA_DIR: &str = ".meshform";
 pub struct StateOpts {
     /// Path to the state database (default .meshform/state.db).
     #[arg(long, value_name = "PATH")]
-    state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -39,10 +39,10 @@ pub struct LockOpts {
     /// Take the state lock while writing (-lock=false to skip; not recommended).
     #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", action = clap::ArgAction::Set)]
-    lock: bool,
+    pub(crate) lock: bool,
     /// How long to wait for the state lock (e.g. 5s, 1m).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
-    lock_timeout: Duration,
+    pub(crate) lock_timeout: Duration,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -204,13 +204,13 @@ pub enum WorkspaceCommand {
 
 // ---- the world: paths, workspace, key, user@host ---------------------------
 
-fn state_path(opts: &StateOpts) -> PathBuf {
+pub(crate) fn state_path(opts: &StateOpts) -> PathBuf {
     opts.state
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_PATH))
 }
 
-fn current_workspace() -> anyhow::Result<String> {
+pub(crate) fn current_workspace() -> anyhow::Result<String> {
     if let Some(name) = std::env::var_os(WORKSPACE_ENV).filter(|v| !v.is_empty()) {
         let name = name.to_string_lossy().into_owned();
         meshform_state::validate_workspace_name(&name)
@@ -220,7 +220,7 @@ fn current_workspace() -> anyhow::Result<String> {
     Ok(meshform_state::selected_workspace(Path::new(DATA_DIR))?)
 }
 
-fn state_key() -> anyhow::Result<Option<StateKey>> {
+pub(crate) fn state_key() -> anyhow::Result<Option<StateKey>> {
     match std::env::var(KEY_ENV) {
         Ok(text) if !text.is_empty() => StateKey::parse(&text).map(Some).with_context(|| {
             format!("{KEY_ENV} is set but unusable; generate one with `openssl rand -base64 32`")
@@ -230,7 +230,7 @@ fn state_key() -> anyhow::Result<Option<StateKey>> {
 }
 
 /// `user@host` for lock info.
-fn who() -> String {
+pub(crate) fn who() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());
@@ -245,7 +245,11 @@ fn who() -> String {
 
 /// Opens the state for a command. Read-only commands get `None` when there
 /// is no database yet, so that looking does not create one.
-fn open(opts: &StateOpts, command: &str, read_only: bool) -> anyhow::Result<Option<StateStore>> {
+pub(crate) fn open(
+    opts: &StateOpts,
+    command: &str,
+    read_only: bool,
+) -> anyhow::Result<Option<StateStore>> {
     let path = state_path(opts);
     if read_only && !path.exists() {
         return Ok(None);
@@ -260,12 +264,12 @@ fn open(opts: &StateOpts, command: &str, read_only: bool) -> anyhow::Result<Opti
     }
 }
 
-fn open_for_write(opts: &StateOpts, command: &str) -> anyhow::Result<StateStore> {
+pub(crate) fn open_for_write(opts: &StateOpts, command: &str) -> anyhow::Result<StateStore> {
     open(opts, command, false)?.ok_or_else(|| anyhow!("the state database could not be opened"))
 }
 
 /// Adds the advice only the CLI can give to a state error.
-fn explain(e: StateError) -> anyhow::Error {
+pub(crate) fn explain(e: StateError) -> anyhow::Error {
     match &e {
         StateError::KeyRequired { .. } => {
             anyhow!("{e}\n\nSet {KEY_ENV} to the key this state was encrypted with.")
@@ -284,7 +288,7 @@ fn explain(e: StateError) -> anyhow::Error {
     }
 }
 
-fn lock_error(e: &StateError, holder: &LockInfo) -> anyhow::Error {
+pub(crate) fn lock_error(e: &StateError, holder: &LockInfo) -> anyhow::Error {
     anyhow!(
         "Error acquiring the state lock\n\nError message: {e}\nLock Info:\n  ID:        {}\n  Operation: {}\n  Who:       {}\n  Version:   {}\n  Created:   {}\n\nmeshform takes a state lock to protect the state from being written\nby several processes at the same time. Resolve the issue above and try\nagain. For most commands, you can disable locking with the \"-lock=false\"\nflag, but this is not recommended. If the holder is gone, release the lock\nwith \"meshform force-unlock {}\".",
         holder.id,
@@ -297,7 +301,7 @@ fn lock_error(e: &StateError, holder: &LockInfo) -> anyhow::Error {
 }
 
 /// Runs `f` with the lock held (unless `-lock=false`), releasing it after.
-fn with_lock<T>(
+pub(crate) fn with_lock<T>(
     store: &mut StateStore,
     lock: &LockOpts,
     operation: &str,

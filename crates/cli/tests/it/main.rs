@@ -3,3 +3,4 @@
 mod state;
 mod config;
 mod helm;
+mod apply;

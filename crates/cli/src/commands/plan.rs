@@ -1,0 +1,205 @@
+//! `plan`: shows what an apply would change, as Terraform prints it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use meshform_config::load_module;
+use meshform_engine::plan::{Plan, PlanMode};
+use meshform_engine::planner::{plan, PlanOptions};
+use meshform_engine::render::{render_plan, Footer, Product, RenderOptions};
+use meshform_lang::addr::ResourceInstance;
+use meshform_lang::{Diagnostics, FixedClock};
+
+use crate::commands::state::{LockOpts, StateOpts};
+use crate::output::print_diagnostics;
+use crate::{world, Globals};
+
+/// Options shared by `plan`, `apply` and `destroy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// Set a root variable: -var 'name=value' (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variable values from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Plan without any network access: no credentials needed, values only
+    /// a remote API could know stay (known after apply).
+    #[arg(long)]
+    pub offline: bool,
+    /// Plan as if it were this moment: RFC 3339, or +DURATION from now (+90s, +30d).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Ask providers for the current state of each object first.
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub refresh: bool,
+    /// Plan only this resource instance and what it depends on (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub target: Vec<String>,
+    /// Plan this resource instance for replacement (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+    /// Plan to destroy every object.
+    #[arg(long)]
+    pub destroy: bool,
+    /// Ask for missing variable values on a terminal.
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub input: bool,
+    /// How many operations run at once during apply.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    #[command(flatten)]
+    pub state: StateOpts,
+    #[command(flatten)]
+    pub lock: LockOpts,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Save the plan to this file, for `meshform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes, 0 when none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// A finished plan with everything needed to show or save it.
+pub struct PlannedRun {
+    pub plan: Plan,
+    pub schemas: meshform_lang::schema::Schemas,
+    pub lineage: String,
+    pub serial: u64,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub module: meshform_config::Module,
+}
+
+fn parse_addrs(list: &[String], flag: &str) -> anyhow::Result<Vec<ResourceInstance>> {
+    list.iter()
+        .map(|a| {
+            ResourceInstance::parse(a).map_err(|e| anyhow::anyhow!("Invalid {flag} address: {e}"))
+        })
+        .collect()
+}
+
+/// Loads, validates and plans. `None` after printed errors.
+pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Option<PlannedRun>> {
+    let dir = Path::new(".");
+    let (module, mut diags) = load_module(dir);
+    if !diags.has_errors() {
+        diags.extend(meshform_engine::validate::validate(&module));
+    }
+    let sources = module.all_sources();
+    if diags.has_errors() {
+        print_diagnostics(&diags, &sources, g);
+        return Ok(None);
+    }
+    let now = world::clock(a.at.as_deref())?;
+    let registry = world::registry(dir)?;
+    let schemas = world::schemas(&registry);
+    let (variables, var_diags) = world::variables(&module, a.input, a.offline);
+    diags.extend(var_diags);
+    if diags.has_errors() {
+        print_diagnostics(&diags, &sources, g);
+        return Ok(None);
+    }
+    let store = crate::commands::state::open(&a.state, "plan", true)?;
+    let (prior, prior_diags) = world::prior_state(store.as_ref(), &schemas)?;
+    diags.extend(prior_diags);
+    for (addr, obj) in &prior.objects {
+        if a.refresh && addr.resource.mode == meshform_lang::addr::ResourceMode::Managed {
+            let id = obj
+                .value
+                .get_attr("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            println!("{addr}: Refreshing state... [id={id}]");
+        }
+    }
+    let opts = PlanOptions {
+        mode,
+        refresh: a.refresh,
+        offline: a.offline,
+        targets: parse_addrs(&a.target, "-target")?,
+        replace: parse_addrs(&a.replace, "-replace")?,
+        variables,
+        clock: Arc::new(FixedClock(now)),
+        files: Arc::new(crate::files::DirFiles::new(dir)),
+        root_dir: dir.to_path_buf(),
+        workspace: store
+            .as_ref()
+            .map(|s| s.workspace().to_owned())
+            .unwrap_or_else(|| "default".into()),
+        env: world::environment(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (p, plan_diags) = rt.block_on(plan(&module, &prior, &registry, &opts));
+    diags.extend(plan_diags);
+    print_diagnostics(&diags, &sources, g);
+    if diags.has_errors() {
+        return Ok(None);
+    }
+    Ok(Some(PlannedRun {
+        plan: p,
+        schemas,
+        lineage: prior.lineage.clone(),
+        serial: prior.serial,
+        now,
+        module,
+    }))
+}
+
+/// Renders a plan with meshform's wording and the run's colours.
+pub fn render(run: &PlannedRun, footer: Footer, g: &Globals) -> String {
+    let opts = RenderOptions {
+        color: g.color(),
+        columns: 78,
+        product: Product::meshform(),
+        footer,
+    };
+    render_plan(&run.plan, &run.schemas, &opts)
+}
+
+pub fn has_changes(p: &Plan) -> bool {
+    p.changes
+        .iter()
+        .any(|c| c.action != meshform_engine::plan::Action::NoOp)
+        || p.output_changes
+            .values()
+            .any(|c| c.action != meshform_engine::plan::Action::NoOp)
+}
+
+pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let mode = if a.plan.destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Normal
+    };
+    let Some(run) = make_plan(&a.plan, mode, g)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let footer = match &a.out {
+        Some(p) => Footer::SavedTo(p.display().to_string()),
+        None => Footer::NotSaved,
+    };
+    let text = render(&run, footer, g);
+    print!("{text}");
+    if let Some(path) = &a.out {
+        crate::planfile::save(path, &run)?;
+    }
+    let _ = Diagnostics::default();
+    Ok(if a.detailed_exitcode && has_changes(&run.plan) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,173 @@
+//! `plan`, `apply`, `show` and `destroy` end to end on the time provider,
+//! which needs no network: saved plans, stale plans, exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn meshform(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .arg(format!("-chdir={}", dir.display()))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("MESHFORM_PROVIDER_SCHEMAS")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const CONFIG: &str = r#"
+resource "time_offset" "a" {
+  offset_days = 1
+}
+output "tomorrow" {
+  value = time_offset.a.rfc3339
+}
+"#;
+
+fn workdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), CONFIG).unwrap();
+    dir
+}
+
+#[test]
+fn apply_then_plan_shows_no_changes_and_destroy_empties_the_state() {
+    let dir = workdir();
+    let d = dir.path();
+    let r = meshform(d, &["apply", "-auto-approve", "-at=2024-02-28T12:00:00Z"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("time_offset.a: Creation complete after 0s [id=2024-02-28T12:00:00Z]"),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."));
+    // Leap year: one day after 28 February 2024 is the 29th.
+    assert!(
+        r.stdout.contains("tomorrow = \"2024-02-29T12:00:00Z\""),
+        "{}",
+        r.stdout
+    );
+    let r = meshform(
+        d,
+        &["plan", "-detailed-exitcode", "-at=2024-02-28T12:01:00Z"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r
+        .stdout
+        .contains("No changes. Your infrastructure matches the configuration."));
+    let r = meshform(d, &["state", "list"]);
+    assert_eq!(r.stdout.trim(), "time_offset.a");
+    let r = meshform(d, &["destroy", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r
+        .stdout
+        .contains("Destroy complete! Resources: 1 destroyed."));
+    let r = meshform(d, &["state", "list"]);
+    assert_eq!(r.stdout.trim(), "");
+}
+
+#[test]
+fn detailed_exitcode_is_two_when_there_are_changes() {
+    let dir = workdir();
+    let r = meshform(dir.path(), &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r
+        .stdout
+        .contains("Plan: 1 to add, 0 to change, 0 to destroy."));
+}
+
+#[test]
+fn saved_plans_apply_once_and_then_are_stale() {
+    let dir = workdir();
+    let d = dir.path();
+    let r = meshform(d, &["plan", "-out=tfplan", "-at=2025-01-01T00:00:00Z"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("Saved the plan to: tfplan"),
+        "{}",
+        r.stdout
+    );
+    let shown = meshform(d, &["show", "tfplan"]);
+    assert!(
+        shown.stdout.contains("# time_offset.a will be created"),
+        "{}",
+        shown.stdout
+    );
+    let json = meshform(d, &["show", "-json", "tfplan"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan JSON");
+    assert_eq!(doc["resource_changes"][0]["change"]["actions"][0], "create");
+    let r = meshform(d, &["apply", "tfplan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("id=2025-01-01T00:00:00Z"),
+        "applied with the plan's clock: {}",
+        r.stdout
+    );
+    let r = meshform(d, &["apply", "tfplan"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Saved plan is stale"), "{}", r.stderr);
+}
+
+#[test]
+fn apply_without_approval_on_no_terminal_refuses() {
+    let dir = workdir();
+    let r = meshform(dir.path(), &["apply"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("-auto-approve"), "{}", r.stderr);
+    let r = meshform(dir.path(), &["state", "list"]);
+    assert_eq!(r.stdout.trim(), "", "nothing was applied");
+}
+
+#[test]
+fn offline_plan_of_the_guide_needs_no_credentials() {
+    let Some(schema) =
+        meshform_testkit::shared_path("conformance/guide-plans/schema.nested-attributes.json")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["main.tf", "values.tftpl"] {
+        std::fs::copy(
+            meshform_testkit::testdata("guide").join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .arg(format!("-chdir={}", dir.path().display()))
+        .args(["plan", "-offline", "-input=false"])
+        .env("NO_COLOR", "1")
+        .env("MESHFORM_PROVIDER_SCHEMAS", schema)
+        .env_remove("TF_VAR_konnect_personal_access_token")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("# konnect_mesh.mesh1 will be created"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# helm_release.kong_mesh will be created"));
+    assert!(
+        stdout.contains("Plan: 11 to add, 0 to change, 0 to destroy."),
+        "{stdout}"
+    );
+}
