@@ -936,3 +936,67 @@ fn system_account_team_membership() {
     });
     sandbox.shutdown();
 }
+
+/// A control plane whose zone is still online is deleted once the zone
+/// disconnects: the provider retries Konnect's 400 "still online".
+#[test]
+fn control_plane_delete_waits_for_its_zone() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        personal_access_tokens: vec![TOKEN.to_owned()],
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let url = sandbox.konnect_url().to_owned();
+    let (beta, _) = factories();
+    let beta = beta.with_retry_policy(RetryPolicy {
+        initial_backoff: std::time::Duration::from_millis(20),
+        max_backoff: std::time::Duration::from_millis(50),
+        timeout: std::time::Duration::from_secs(30),
+    });
+    let p = configure(&beta, &url, TOKEN);
+    let null = Value::null(
+        beta.schema().resources["konnect_mesh_control_plane"]
+            .block
+            .implied_type(),
+    );
+    let config = object(
+        &beta,
+        "konnect_mesh_control_plane",
+        vec![("name", Value::string("zoned"))],
+    );
+    let mut cp = Value::null(null.ty());
+    run(async {
+        cp = converge(&beta, &p, "konnect_mesh_control_plane", &null, &config)
+            .await
+            .0;
+    });
+    let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
+    sandbox.set_zone(&cp_id, "zone-1", true, None).unwrap();
+    let deleting = {
+        let p = p.clone();
+        let cp = cp.clone();
+        std::thread::spawn(move || {
+            let mut diagnostics = None;
+            run(async {
+                let resp = p
+                    .apply_resource_change(ApplyResourceChangeRequest {
+                        type_name: "konnect_mesh_control_plane".into(),
+                        prior_state: cp.clone(),
+                        planned_state: Value::null(cp.ty()),
+                        config: Value::null(cp.ty()),
+                        planned_private: Vec::new(),
+                    })
+                    .await;
+                diagnostics = Some(resp.diagnostics);
+            });
+            diagnostics
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    sandbox
+        .set_zone(&cp_id, "zone-1", false, Some("disconnected".into()))
+        .unwrap();
+    let diagnostics = deleting.join().unwrap().unwrap();
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    sandbox.shutdown();
+}
