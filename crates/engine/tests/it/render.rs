@@ -84,11 +84,13 @@ fn strip_ansi(line: &str) -> String {
 /// The compared range of a plan: from the first line that starts the plan
 /// proper up to and including the last line holding the rule.
 fn compared_range(text: &str) -> String {
-    const STARTS: [&str; 4] = [
+    const STARTS: [&str; 6] = [
         "Terraform used the selected providers",
+        "meshform used the selected providers",
         "No changes.",
         "Changes to Outputs:",
         "Note: Objects have changed outside of Terraform",
+        "Note: Objects have changed outside of meshform",
     ];
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let start = lines
@@ -106,6 +108,24 @@ fn compared_range(text: &str) -> String {
         return String::new();
     }
     lines[start..end].concat()
+}
+
+/// Joins wrapped prose lines (consecutive non-empty lines that start
+/// without a space) so that texts differing only in wrapping compare equal.
+fn unwrap_prose(text: &str) -> String {
+    let mut out = String::new();
+    let mut prose = false;
+    for line in text.lines() {
+        let is_prose = !line.is_empty() && !line.starts_with(' ') && !line.contains('─');
+        if is_prose && prose {
+            out.pop();
+            out.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+        prose = is_prose;
+    }
+    out
 }
 
 /// A readable line diff of the first differences.
@@ -320,6 +340,32 @@ fn check_rendering(step: &Step, schemas: &Schemas, outcome: &mut Outcome, normal
             if normalise { ", nested attributes" } else { "" }
         );
         outcome.check(what, &expected, &actual);
+    }
+    if !normalise {
+        // The same page in meshform's words: only the fixed sentences
+        // change (and their wrapping, were it to differ).
+        let opts = RenderOptions {
+            product: Product::meshform(),
+            ..options(false)
+        };
+        let golden = compared_range(&read(&step.file("plan.txt")));
+        let expected: String = golden
+            .split_inclusive('\n')
+            .map(|line| {
+                if line.starts_with(' ') {
+                    line.to_owned()
+                } else {
+                    line.replace("terraform apply", "meshform apply")
+                        .replace("Terraform", "meshform")
+                }
+            })
+            .collect();
+        let actual = compared_range(&render_plan(&plan, schemas, &opts));
+        outcome.check(
+            format!("{} (meshform)", step.name()),
+            &unwrap_prose(&expected),
+            &unwrap_prose(&actual),
+        );
     }
 }
 
