@@ -221,6 +221,9 @@ pub struct Response {
     pub status: u16,
     /// The JSON body (`null` when empty).
     pub body: Json,
+    /// An earlier attempt lost its connection: the server may have done
+    /// the work already (a create may then find its object existing).
+    pub after_lost_response: bool,
 }
 
 /// The Konnect HTTP client (cheap to clone; one connection pool).
@@ -273,15 +276,20 @@ impl KonnectClient {
         let policy = self.settings.retry;
         let started = tokio::time::Instant::now();
         let mut attempt: u32 = 0;
+        let mut lost_response = false;
         loop {
             let result = {
                 let _permit = budget.acquire().await;
                 self.send_once(method, &url, path, body).await
             };
             let (error, retry_after) = match result {
-                Ok(response) => return Ok(response),
+                Ok(mut response) => {
+                    response.after_lost_response = lost_response;
+                    return Ok(response);
+                }
                 Err(e) => e,
             };
+            lost_response |= matches!(error, KonnectError::Transport { .. });
             let retryable = match &error {
                 KonnectError::Api { status, .. } => {
                     matches!(status, 408 | 429 | 500..=599) || extra_retry(&error)
@@ -368,7 +376,11 @@ impl KonnectClient {
             }
         };
         if (200..300).contains(&status) {
-            return Ok(Response { status, body });
+            return Ok(Response {
+                status,
+                body,
+                after_lost_response: false,
+            });
         }
         Err((
             KonnectError::Api {

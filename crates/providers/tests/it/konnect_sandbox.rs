@@ -526,7 +526,8 @@ fn policy_specs_are_checked_offline() {
     );
 }
 
-/// With 30% of requests failing (5xx and 429 bursts) an apply of 100
+/// With a third of requests failing (5xx, 429 bursts, dropped
+/// connections) an apply of 100
 /// policies converges and nothing is lost.
 #[test]
 fn a_hundred_policies_converge_through_faults() {
@@ -585,6 +586,7 @@ fn a_hundred_policies_converge_through_faults() {
                 burst: 2,
                 retry_after_seconds: 0,
             }),
+            drop_rate: 0.05,
             seed: 7,
             ..FaultConfig::default()
         });
