@@ -106,50 +106,69 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn http_client() -> Result<reqwest::blocking::Client, HelmError> {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .user_agent("Helm/3.15.3")
-        .build()
-        .map_err(|e| HelmError::Http {
-            url: String::new(),
-            message: e.to_string(),
-        })
+/// What an HTTP GET answered.
+struct Answer {
+    status: u16,
+    www_authenticate: Option<String>,
+    body: Vec<u8>,
 }
 
-fn get(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    accept: Option<&str>,
-    token: Option<&str>,
-) -> Result<reqwest::blocking::Response, HelmError> {
-    let mut req = client.get(url);
-    if let Some(a) = accept {
-        req = req.header(reqwest::header::ACCEPT, a);
-    }
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().map_err(|e| HelmError::Http {
+/// One GET on a plain thread of its own, with a client made there: the
+/// blocking client must not run (or be dropped) on an async runtime's
+/// thread, and callers (a provider on tokio) may be on one.
+fn http_get(url: &str, accept: Option<&str>, token: Option<&str>) -> Result<Answer, HelmError> {
+    let http_err = |message: String| HelmError::Http {
         url: url.to_string(),
-        message: e.to_string(),
+        message,
+    };
+    let work = || -> Result<Answer, HelmError> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .user_agent("Helm/3.15.3")
+            .build()
+            .map_err(|e| http_err(e.to_string()))?;
+        let mut req = client.get(url);
+        if let Some(a) = accept {
+            req = req.header(reqwest::header::ACCEPT, a);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().map_err(|e| http_err(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let www_authenticate = resp
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
+        let body = resp.bytes().map_err(|e| http_err(e.to_string()))?.to_vec();
+        Ok(Answer {
+            status,
+            www_authenticate,
+            body,
+        })
+    };
+    std::thread::scope(|scope| {
+        scope
+            .spawn(work)
+            .join()
+            .unwrap_or_else(|_| Err(http_err("the HTTP worker thread stopped".into())))
     })
 }
 
-fn body(resp: reqwest::blocking::Response, url: &str) -> Result<Vec<u8>, HelmError> {
-    let status = resp.status();
-    if !status.is_success() {
+/// The body of a successful answer; any other status is an error.
+fn ok_body(answer: Answer, url: &str) -> Result<Vec<u8>, HelmError> {
+    if !(200..300).contains(&answer.status) {
         return Err(HelmError::HttpStatus {
             url: url.to_string(),
-            status: status.as_u16(),
+            status: answer.status,
         });
     }
-    resp.bytes()
-        .map(|b| b.to_vec())
-        .map_err(|e| HelmError::Http {
-            url: url.to_string(),
-            message: e.to_string(),
-        })
+    Ok(answer.body)
+}
+
+fn fetch_ok(url: &str, accept: Option<&str>, token: Option<&str>) -> Result<Vec<u8>, HelmError> {
+    ok_body(http_get(url, accept, token)?, url)
 }
 
 /// An HTTP(S) chart repository client with an on-disk cache: the last index
@@ -157,14 +176,12 @@ fn body(resp: reqwest::blocking::Response, url: &str) -> Result<Vec<u8>, HelmErr
 /// (`repository/<chart>-<version>.tgz`).
 #[derive(Debug, Clone)]
 pub struct HttpRepository {
-    client: reqwest::blocking::Client,
     cache_dir: PathBuf,
 }
 
 impl HttpRepository {
     pub fn new(cache_dir: impl Into<PathBuf>) -> Result<Self, HelmError> {
         Ok(HttpRepository {
-            client: http_client()?,
             cache_dir: cache_dir.into(),
         })
     }
@@ -193,7 +210,7 @@ impl HttpRepository {
     ) -> Result<std::collections::BTreeMap<String, Vec<IndexEntry>>, HelmError> {
         let url = format!("{}/index.yaml", repository.trim_end_matches('/'));
         let cache_name = format!("{}-index.yaml", cache_key(repository));
-        let text = match get(&self.client, &url, None, None).and_then(|r| body(r, &url)) {
+        let text = match fetch_ok(&url, None, None) {
             Ok(bytes) => {
                 self.write_cache(&cache_name, &bytes);
                 bytes
@@ -251,7 +268,7 @@ impl HttpRepository {
                 first.trim_start_matches('/')
             )
         };
-        let bytes = body(get(&self.client, &url, None, None)?, &url)?;
+        let bytes = fetch_ok(&url, None, None)?;
         if !entry.digest.is_empty() {
             let actual = sha256_hex(&bytes);
             if actual != entry.digest {
@@ -284,19 +301,15 @@ impl ChartSource for HttpRepository {
 /// An OCI registry client (Helm's `oci://` charts), with anonymous bearer
 /// tokens and digest-verified blobs. Loopback registries are spoken to over
 /// plain HTTP.
-#[derive(Debug, Clone)]
-pub struct OciRegistry {
-    client: reqwest::blocking::Client,
-}
+#[derive(Debug, Clone, Default)]
+pub struct OciRegistry {}
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const HELM_LAYER: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
 impl OciRegistry {
     pub fn new() -> Result<Self, HelmError> {
-        Ok(OciRegistry {
-            client: http_client()?,
-        })
+        Ok(OciRegistry {})
     }
 
     /// Splits `oci://host/path/chart[:tag]` into base URL, repository path and tag.
@@ -331,18 +344,13 @@ impl OciRegistry {
         accept: Option<&str>,
         repo: &str,
     ) -> Result<Vec<u8>, HelmError> {
-        let resp = get(&self.client, url, accept, None)?;
-        if resp.status().as_u16() != 401 {
-            return body(resp, url);
+        let answer = http_get(url, accept, None)?;
+        if answer.status != 401 {
+            return ok_body(answer, url);
         }
-        let challenge = resp
-            .headers()
-            .get(reqwest::header::WWW_AUTHENTICATE)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let challenge = answer.www_authenticate.unwrap_or_default();
         let token = self.token(&challenge, repo)?;
-        body(get(&self.client, url, accept, Some(&token))?, url)
+        fetch_ok(url, accept, Some(&token))
     }
 
     fn token(&self, challenge: &str, repo: &str) -> Result<String, HelmError> {
@@ -359,7 +367,7 @@ impl OciRegistry {
             .cloned()
             .unwrap_or_else(|| format!("repository:{repo}:pull"));
         let url = format!("{realm}?service={service}&scope={scope}");
-        let bytes = body(get(&self.client, &url, None, None)?, &url)?;
+        let bytes = fetch_ok(&url, None, None)?;
         let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| HelmError::Http {
             url: url.clone(),
             message: e.to_string(),
@@ -509,7 +517,7 @@ impl ChartSource for Sources {
         }
         if reference.chart.starts_with("http://") || reference.chart.starts_with("https://") {
             let url = &reference.chart;
-            let bytes = body(get(&self.http.client, url, None, None)?, url)?;
+            let bytes = fetch_ok(url, None, None)?;
             return Chart::load_archive(&bytes, url);
         }
         self.local.fetch(reference)
