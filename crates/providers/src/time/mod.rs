@@ -12,6 +12,7 @@
 //! caller with no prior state, as Terraform does.
 
 pub mod calendar;
+pub mod notes;
 pub mod provider;
 pub mod time_offset;
 pub mod time_rotating;
