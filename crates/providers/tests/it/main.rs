@@ -1,5 +1,6 @@
 //! Integration tests of meshform-providers, one module per feature.
 
+mod helm_release;
 mod konnect_sandbox;
 mod konnect_tables;
 mod kubernetes;

@@ -1,0 +1,603 @@
+//! `helm_release` against the sandbox cluster: install, re-plan, upgrade,
+//! import and uninstall of a chart of our own (hooks, CRDs, values, set
+//! blocks), installs through a repository mirror, the unreachable
+//! repository error, the guide's kong-mesh release with its release
+//! record, and the guide's planned values.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use meshform_helm::release::{release_from_secret, Release};
+use meshform_lang::schema::Block;
+use meshform_lang::{SystemClock, Value};
+use meshform_providers::helm_release::HelmFactory;
+use meshform_providers::kubernetes::KubernetesFactory;
+use meshform_providers::planning::proposed_new_state;
+use meshform_providers::provider::{
+    ApplyResourceChangeRequest, ConfigureRequest, ImportResourceStateRequest,
+    PlanResourceChangeRequest, Provider, ProviderFactory, ReadResourceRequest,
+};
+use serde_json::json;
+
+use crate::kubernetes::{cluster, scratch_dir, without_plan, Cluster};
+
+const TYPE: &str = "helm_release";
+
+fn demo_chart() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/providers/helm/demo")
+        .display()
+        .to_string()
+}
+
+fn configure(c: &Cluster, extra_env: &[(&str, &str)]) -> (Block, Arc<dyn Provider>) {
+    let factory = HelmFactory::new();
+    let schema = factory.schema();
+    let mut env: BTreeMap<String, String> = extra_env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.insert("KUBECONFIG".into(), c.kubeconfig.display().to_string());
+    env.insert(
+        "HELM_CACHE_HOME".into(),
+        scratch_dir("helm-cache").display().to_string(),
+    );
+    let p = factory
+        .configure(ConfigureRequest {
+            config: Value::null(schema.provider.block.implied_type()),
+            offline: false,
+            clock: Arc::new(SystemClock),
+            env,
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    (schema.resources[TYPE].block.clone(), p)
+}
+
+fn config(block: &Block, mut json: serde_json::Value) -> Value {
+    for b in ["postrender", "set", "set_list", "set_sensitive"] {
+        if json.get(b).is_none() {
+            json[b] = json!([]);
+        }
+    }
+    Value::from_json(&json, &block.implied_type()).unwrap()
+}
+
+fn json_of(v: &Value) -> serde_json::Value {
+    v.clone().unmark_deep().to_json().unwrap()
+}
+
+async fn plan(p: &dyn Provider, block: &Block, prior: &Value, cfg: &Value) -> Value {
+    let r = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: TYPE.into(),
+            prior_state: prior.clone(),
+            proposed_new_state: proposed_new_state(block, prior, cfg),
+            config: cfg.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
+    assert!(r.requires_replace.is_empty());
+    r.planned_state.unwrap()
+}
+
+async fn apply(
+    p: &dyn Provider,
+    prior: &Value,
+    planned: &Value,
+    cfg: &Value,
+) -> Result<Value, String> {
+    let r = p
+        .apply_resource_change(ApplyResourceChangeRequest {
+            type_name: TYPE.into(),
+            prior_state: prior.clone(),
+            planned_state: planned.clone(),
+            config: cfg.clone(),
+            planned_private: Vec::new(),
+        })
+        .await;
+    if r.diagnostics.has_errors() {
+        return Err(format!("{:?}", r.diagnostics));
+    }
+    Ok(r.new_state.unwrap())
+}
+
+async fn get(c: &Cluster, path: &str) -> Option<serde_json::Value> {
+    let resp = reqwest::get(format!("{}{path}", c.sandbox.kubernetes_url()))
+        .await
+        .unwrap();
+    if resp.status() == 404 {
+        return None;
+    }
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    Some(serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap())
+}
+
+async fn record(
+    c: &Cluster,
+    ns: &str,
+    name: &str,
+    revision: i64,
+) -> Option<(Release, serde_json::Value)> {
+    let secret = get(
+        c,
+        &format!("/api/v1/namespaces/{ns}/secrets/sh.helm.release.v1.{name}.v{revision}"),
+    )
+    .await?;
+    Some((release_from_secret(&secret).unwrap(), secret))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_upgrade_import_uninstall() {
+    let c = cluster("helm-demo");
+    let (b, p) = configure(&c, &[]);
+    let null = Value::null(b.implied_type());
+    let cfg = config(
+        &b,
+        json!({
+            "name": "rel",
+            "chart": demo_chart(),
+            "namespace": "apps",
+            "create_namespace": true,
+            "values": ["greeting: hi\n"],
+            "set": [{"name": "extra", "value": "{a,b}"}],
+            "set_sensitive": [{"name": "password", "value": "s3cr3t"}],
+        }),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &cfg).await;
+    let pj = planned.clone().unmark_deep();
+    assert_eq!(pj.get_attr("status"), Some(&Value::string("deployed")));
+    assert!(!pj.get_attr("metadata").unwrap().is_known());
+    assert!(!pj.get_attr("version").unwrap().is_known());
+    let state = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap();
+    let s = json_of(&state);
+    assert_eq!(s["id"], "rel");
+    assert_eq!(s["status"], "deployed");
+    assert_eq!(s["version"], "0.3.1");
+    let meta = &s["metadata"][0];
+    assert_eq!(meta["revision"], 1);
+    assert_eq!(meta["app_version"], "1.4.0");
+    assert_eq!(meta["chart"], "demo");
+    assert_eq!(meta["notes"], "rel-demo says hi.\n");
+    assert_eq!(
+        meta["values"],
+        r#"{"extra":["a","b"],"greeting":"hi","password":"(sensitive value)"}"#
+    );
+
+    // Objects, the CRD's custom resource, and no leftover hook.
+    let cm = get(&c, "/api/v1/namespaces/apps/configmaps/rel-demo")
+        .await
+        .unwrap();
+    assert_eq!(cm["data"]["greeting"], "hi");
+    assert_eq!(cm["data"]["extra"], "a,b");
+    assert_eq!(
+        cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "Helm"
+    );
+    assert_eq!(
+        cm["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "rel"
+    );
+    assert!(
+        get(&c, "/apis/apps/v1/namespaces/apps/deployments/rel-demo")
+            .await
+            .is_some()
+    );
+    assert!(get(
+        &c,
+        "/apis/demo.meshform.dev/v1/namespaces/apps/widgets/rel-demo"
+    )
+    .await
+    .is_some());
+    assert!(
+        get(&c, "/apis/batch/v1/namespaces/apps/jobs/rel-demo-setup")
+            .await
+            .is_none()
+    );
+    let (r1, secret) = record(&c, "apps", "rel", 1).await.unwrap();
+    assert_eq!(secret["type"], "helm.sh/release.v1");
+    assert_eq!(secret["metadata"]["labels"]["status"], "deployed");
+    assert_eq!(secret["metadata"]["labels"]["owner"], "helm");
+    assert_eq!(r1.info.status.as_str(), "deployed");
+    assert_eq!(r1.config.get("password"), Some(&json!("s3cr3t")));
+
+    // Nothing changed: the plan is the state, and a refresh keeps it.
+    assert_eq!(plan(p.as_ref(), &b, &state, &cfg).await, state);
+    let refreshed = p
+        .read_resource(ReadResourceRequest {
+            type_name: TYPE.into(),
+            current_state: state.clone(),
+            private: Vec::new(),
+        })
+        .await;
+    assert_eq!(refreshed.new_state.as_ref(), Some(&state));
+
+    // New values: a new revision, the old one superseded.
+    let cfg2 = config(
+        &b,
+        json!({
+            "name": "rel",
+            "chart": demo_chart(),
+            "namespace": "apps",
+            "create_namespace": true,
+            "values": ["greeting: bye\nserviceAccount:\n  create: false\n"],
+        }),
+    );
+    let planned2 = plan(p.as_ref(), &b, &state, &cfg2).await;
+    assert!(!planned2.get_attr("metadata").unwrap().is_known());
+    assert_eq!(planned2.get_attr("id"), state.get_attr("id"));
+    let state2 = apply(p.as_ref(), &state, &planned2, &cfg2).await.unwrap();
+    let s2 = json_of(&state2);
+    assert_eq!(s2["metadata"][0]["revision"], 2);
+    assert_eq!(s2["metadata"][0]["first_deployed"], meta["first_deployed"]);
+    let cm = get(&c, "/api/v1/namespaces/apps/configmaps/rel-demo")
+        .await
+        .unwrap();
+    assert_eq!(cm["data"]["greeting"], "bye");
+    assert_eq!(cm["data"]["revision"], "2");
+    assert!(get(&c, "/api/v1/namespaces/apps/serviceaccounts/rel-demo")
+        .await
+        .is_none());
+    let (old, old_secret) = record(&c, "apps", "rel", 1).await.unwrap();
+    assert_eq!(old.info.status.as_str(), "superseded");
+    assert_eq!(old_secret["metadata"]["labels"]["status"], "superseded");
+    let (new, _) = record(&c, "apps", "rel", 2).await.unwrap();
+    assert_eq!(new.info.status.as_str(), "deployed");
+    assert_eq!(new.info.description, "Upgrade complete");
+
+    // A second install of the same name is refused.
+    let other = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap_err();
+    assert!(other.contains("still in use"), "{other}");
+
+    // Import by namespace/name.
+    let imported = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: TYPE.into(),
+            id: "apps/rel".into(),
+        })
+        .await;
+    assert!(
+        !imported.diagnostics.has_errors(),
+        "{:?}",
+        imported.diagnostics
+    );
+    let i = json_of(&imported.imported[0].state);
+    assert_eq!(i["chart"], "demo");
+    assert_eq!(i["metadata"][0]["revision"], 2);
+    assert_eq!(i["namespace"], "apps");
+
+    // Uninstall removes objects and records.
+    let r = p
+        .apply_resource_change(ApplyResourceChangeRequest {
+            type_name: TYPE.into(),
+            prior_state: state2.clone(),
+            planned_state: null.clone(),
+            config: null.clone(),
+            planned_private: Vec::new(),
+        })
+        .await;
+    assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
+    assert!(get(&c, "/api/v1/namespaces/apps/configmaps/rel-demo")
+        .await
+        .is_none());
+    assert!(
+        get(&c, "/apis/apps/v1/namespaces/apps/deployments/rel-demo")
+            .await
+            .is_none()
+    );
+    assert!(record(&c, "apps", "rel", 1).await.is_none());
+    assert!(record(&c, "apps", "rel", 2).await.is_none());
+    let gone = p
+        .read_resource(ReadResourceRequest {
+            type_name: TYPE.into(),
+            current_state: state2,
+            private: Vec::new(),
+        })
+        .await;
+    assert!(gone.new_state.is_none_or(|s| s.is_null()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_install_adopts_and_history_is_pruned() {
+    let c = cluster("helm-history");
+    let (b, p) = configure(&c, &[]);
+    let null = Value::null(b.implied_type());
+    let mut state = null.clone();
+    for (i, greeting) in ["one", "two", "three"].iter().enumerate() {
+        let cfg = config(
+            &b,
+            json!({
+                "name": "hist",
+                "chart": demo_chart(),
+                "max_history": 2,
+                "upgrade_install": true,
+                "values": [format!("greeting: {greeting}\n")],
+            }),
+        );
+        // Every round plans a create over no state: upgrade_install turns
+        // the existing release into an upgrade.
+        let planned = plan(p.as_ref(), &b, &null, &cfg).await;
+        state = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap();
+        assert_eq!(json_of(&state)["metadata"][0]["revision"], i as i64 + 1);
+    }
+    assert!(record(&c, "default", "hist", 1).await.is_none());
+    assert_eq!(
+        record(&c, "default", "hist", 2)
+            .await
+            .unwrap()
+            .0
+            .info
+            .status
+            .as_str(),
+        "superseded"
+    );
+    assert_eq!(
+        record(&c, "default", "hist", 3)
+            .await
+            .unwrap()
+            .0
+            .info
+            .status
+            .as_str(),
+        "deployed"
+    );
+    assert_eq!(json_of(&state)["namespace"], "default");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repositories_use_mirrors_and_say_how_when_unreachable() {
+    let c = cluster("helm-mirror");
+    let mirror = scratch_dir("helm-mirror-dir");
+    let copy = mirror.join("demo");
+    copy_dir(&PathBuf::from(demo_chart()), &copy);
+    let mapping = format!("https://charts.example.invalid/stable={}", mirror.display());
+    let (b, p) = configure(&c, &[("MESHFORM_HELM_MIRROR", &mapping)]);
+    let null = Value::null(b.implied_type());
+    let cfg = config(
+        &b,
+        json!({"name": "m", "chart": "demo", "repository": "https://charts.example.invalid/stable/", "version": "0.3.1"}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &cfg).await;
+    let state = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap();
+    assert_eq!(json_of(&state)["version"], "0.3.1");
+
+    // A closed loopback port and no mirror.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let (b, p) = configure(&c, &[]);
+    let cfg = config(
+        &b,
+        json!({"name": "u", "chart": "demo", "repository": closed}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &cfg).await;
+    let err = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap_err();
+    assert!(err.contains("cannot be reached"), "{err}");
+    assert!(err.contains("MESHFORM_HELM_MIRROR="), "{err}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_kong_mesh_release_is_recorded_like_helm() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let Some(values) = meshform_testkit::shared_path("fixtures/helm/kong-mesh-zone.values.yaml")
+    else {
+        return;
+    };
+    let Some(golden) = meshform_testkit::shared_path("fixtures/helm/kong-mesh-zone.release.json")
+    else {
+        return;
+    };
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden).unwrap()).unwrap();
+    let c = cluster("helm-kong-mesh");
+    let mapping = format!("https://kong.github.io/kong-mesh-charts={}", repo.display());
+    let (b, p) = configure(&c, &[("MESHFORM_HELM_MIRROR", &mapping)]);
+    let null = Value::null(b.implied_type());
+    let cfg = config(
+        &b,
+        json!({
+            "name": "kong-mesh",
+            "repository": "https://kong.github.io/kong-mesh-charts",
+            "chart": "kong-mesh",
+            "version": "2.9.3",
+            "namespace": "kong-mesh-system",
+            "create_namespace": true,
+            "upgrade_install": true,
+            "values": [std::fs::read_to_string(values).unwrap()],
+        }),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &cfg).await;
+    let state = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap();
+    assert_eq!(json_of(&state)["metadata"][0]["app_version"], "2.9.3");
+    let (release, secret) = record(&c, "kong-mesh-system", "kong-mesh", 1)
+        .await
+        .unwrap();
+    let ours = serde_json::to_value(&release).unwrap();
+    for key in ["name", "namespace", "version", "config"] {
+        assert_eq!(ours[key], golden[key], "{key}");
+    }
+    assert_eq!(ours["info"]["status"], golden["info"]["status"]);
+    assert_eq!(ours["chart"]["metadata"], golden["chart"]["metadata"]);
+    assert_eq!(secret["metadata"]["labels"]["name"], "kong-mesh");
+    // The manifest holds the same objects (certificates differ per render).
+    let kinds = |m: &str| {
+        let mut v: Vec<String> = m
+            .lines()
+            .filter(|l| l.starts_with("# Source: "))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        kinds(&release.manifest),
+        kinds(golden["manifest"].as_str().unwrap())
+    );
+    assert!(get(
+        &c,
+        "/apis/apps/v1/namespaces/kong-mesh-system/deployments/kong-mesh-control-plane"
+    )
+    .await
+    .is_some());
+}
+
+/// The guide's step 7 plans, as Terraform 1.0.3 recorded them with the
+/// providers' planning: the planned values of `kubernetes_namespace`,
+/// `kubernetes_secret` and `helm_release` on create.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_zone_plans_match_terraform() {
+    let Some(path) =
+        meshform_testkit::shared_path("conformance/guide-plans/07-zone/step1.plan.json")
+    else {
+        return;
+    };
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let k = KubernetesFactory::new();
+    let h = HelmFactory::new();
+    let offline = |f: &dyn ProviderFactory| {
+        f.configure(ConfigureRequest {
+            config: Value::null(f.schema().provider.block.implied_type()),
+            offline: true,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::new(),
+        })
+        .unwrap_or_else(|_| panic!("configure"))
+    };
+    for rc in doc["resource_changes"].as_array().unwrap() {
+        let ty = rc["type"].as_str().unwrap();
+        let factory: &dyn ProviderFactory = if ty.starts_with("kubernetes_") {
+            &k
+        } else if ty == "helm_release" {
+            &h
+        } else {
+            continue;
+        };
+        let block = factory.schema().resources[ty].block.clone();
+        // The configuration is the plan's known values without computed
+        // and defaulted attributes; unknown configuration values (the
+        // secret's token) are unknown here too.
+        let after = &rc["change"]["after"];
+        let unknown = &rc["change"]["after_unknown"];
+        let cfg_json = config_from_plan(&block, after);
+        let mut cfg = Value::from_json(&cfg_json, &block.implied_type()).unwrap();
+        if ty == "kubernetes_secret" {
+            cfg = with_unknown_token(cfg);
+        }
+        let p = offline(factory);
+        let planned = p
+            .plan_resource_change(PlanResourceChangeRequest {
+                type_name: ty.into(),
+                prior_state: Value::null(block.implied_type()),
+                proposed_new_state: proposed_new_state(
+                    &block,
+                    &Value::null(block.implied_type()),
+                    &cfg,
+                ),
+                config: cfg.clone(),
+                prior_private: Vec::new(),
+            })
+            .await
+            .planned_state
+            .unwrap();
+        let (known, unknown_paths) = split_unknown(&planned);
+        assert_eq!(&known, after, "{ty}: planned values");
+        assert_eq!(&unknown_paths, unknown, "{ty}: unknown values");
+    }
+    let _ = without_plan(json!({}));
+}
+
+/// The configuration a plan's `after` came from: the attributes that are
+/// neither computed-only nor filled by a default.
+fn config_from_plan(block: &Block, after: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (name, a) in &block.attributes {
+        if a.computed && !a.optional {
+            continue;
+        }
+        let v = after.get(name).cloned().unwrap_or(serde_json::Value::Null);
+        if a.plan.default.as_ref() == Some(&v) {
+            continue;
+        }
+        out.insert(name.clone(), v);
+    }
+    for (name, nb) in &block.block_types {
+        let v = match after.get(name) {
+            Some(serde_json::Value::Array(items)) => serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|i| config_from_plan(&nb.block, i))
+                    .collect(),
+            ),
+            Some(other) => other.clone(),
+            None => serde_json::Value::Null,
+        };
+        out.insert(name.clone(), v);
+    }
+    serde_json::Value::Object(out)
+}
+
+fn with_unknown_token(cfg: Value) -> Value {
+    let mut entries = cfg.as_entries().unwrap().clone();
+    let data = Value::map(
+        meshform_lang::Type::String,
+        BTreeMap::from([(
+            "token".to_string(),
+            Value::unknown(meshform_lang::Type::String),
+        )]),
+    );
+    entries.insert("data".into(), data);
+    Value::object(entries)
+}
+
+/// A planned value as plan JSON shows it: `after` (unknowns left out of
+/// objects, null in lists) and `after_unknown` (true for unknown, false
+/// for known or null, objects keeping only entries that are not false).
+fn split_unknown(v: &Value) -> (serde_json::Value, serde_json::Value) {
+    use meshform_lang::Data;
+    let v = v.clone().unmark_deep();
+    match v.data() {
+        Data::Unknown(_) => (serde_json::Value::Null, json!(true)),
+        Data::Object(m) | Data::Map(_, m) => {
+            let mut known = serde_json::Map::new();
+            let mut unknown = serde_json::Map::new();
+            for (k, item) in m {
+                let (kv, uv) = split_unknown(item);
+                if uv != json!(true) {
+                    known.insert(k.clone(), kv);
+                }
+                if uv != json!(false) {
+                    unknown.insert(k.clone(), uv);
+                }
+            }
+            (
+                serde_json::Value::Object(known),
+                serde_json::Value::Object(unknown),
+            )
+        }
+        Data::List(_, items) | Data::Set(_, items) | Data::Tuple(items) => {
+            let (known, unknown): (Vec<_>, Vec<_>) = items.iter().map(split_unknown).unzip();
+            (
+                serde_json::Value::Array(known),
+                serde_json::Value::Array(unknown),
+            )
+        }
+        _ => (v.to_json().unwrap_or(serde_json::Value::Null), json!(false)),
+    }
+}
