@@ -112,6 +112,13 @@ pub(crate) static FUNCS: &[Func] = &[
         imp: uuid_v5,
     },
     Func {
+        name: "rsadecrypt",
+        params: &[p("ciphertext", T::String), p("privatekey", T::String)],
+        variadic: None,
+        ret: T::String,
+        imp: rsadecrypt,
+    },
+    Func {
         name: "bcrypt",
         params: &[p("str", T::String)],
         variadic: Some(p("cost", T::Number)),
@@ -177,4 +184,31 @@ fn bcrypt_hash(a: &Args<'_, '_>) -> FnResult {
     Ok(Value::string(
         hashed.format_for_version(bcrypt::Version::TwoA),
     ))
+}
+
+/// RSA PKCS #1 v1.5 decryption of base64 ciphertext with a PEM private key
+/// (PKCS #1 or PKCS #8).
+fn rsadecrypt(a: &Args<'_, '_>) -> FnResult {
+    use base64::Engine;
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    let cipher = base64::engine::general_purpose::STANDARD
+        .decode(a.str(0))
+        .map_err(|_| {
+            FnError::arg(
+                0,
+                format!(
+                    "failed to decode input {:?}: cipher text must be base64-encoded",
+                    a.str(0)
+                ),
+            )
+        })?;
+    let pem = a.str(1);
+    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem))
+        .map_err(|e| FnError::arg(1, format!("invalid private key: {e}")))?;
+    let plain = key
+        .decrypt(rsa::Pkcs1v15Encrypt, &cipher)
+        .map_err(|e| FnError::call(format!("failed to decrypt: {e}")))?;
+    Ok(Value::string(String::from_utf8_lossy(&plain).into_owned()))
 }
