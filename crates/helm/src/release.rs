@@ -184,6 +184,26 @@ pub fn build_upgrade(
     next
 }
 
+/// The record a rollback writes: revision `latest + 1` carrying the chart,
+/// config, manifest and hooks of `target`, described as Helm does.
+pub fn build_rollback(
+    target: &Release,
+    latest_revision: i64,
+    status: Status,
+    now: &str,
+) -> Release {
+    let mut r = target.clone();
+    r.version = latest_revision + 1;
+    r.info.status = status;
+    r.info.last_deployed = now.to_string();
+    r.info.deleted = String::new();
+    r.info.description = format!("Rollback to {}", target.version);
+    for h in &mut r.hooks {
+        h.last_run = HookRun::default();
+    }
+    r
+}
+
 /// `previous` once a newer revision is deployed.
 pub fn supersede(previous: &Release) -> Release {
     let mut r = previous.clone();
@@ -624,6 +644,13 @@ mod tests {
     fn upgrades_supersede_and_history_is_pruned() {
         let old = sample();
         assert_eq!(supersede(&old).info.status, Status::Superseded);
+        let back = build_rollback(&old, 3, Status::Deployed, "2025-03-01T00:00:00Z");
+        assert_eq!(
+            (back.version, back.info.description.as_str()),
+            (4, "Rollback to 1")
+        );
+        assert_eq!(back.manifest, old.manifest);
+        assert_eq!(back.info.first_deployed, old.info.first_deployed);
         let gone = mark_uninstalled(&old, "2025-02-01T00:00:00Z");
         assert_eq!(
             (gone.info.status, gone.info.deleted.as_str()),
