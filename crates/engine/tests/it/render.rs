@@ -1264,3 +1264,61 @@ fn values_that_stop_being_sensitive_warn_and_stay_hidden() {
 "#,
     );
 }
+
+#[test]
+fn whole_blocks_that_force_replacement_say_so_on_their_header() {
+    let block = |nesting: &str| {
+        serde_json::json!({
+            "attributes": {
+                "id": {"type": "string", "optional": true, "computed": true},
+                "ami": {"type": "string", "optional": true},
+            },
+            "block_types": {"root_block_device": {"nesting_mode": nesting, "block": {
+                "attributes": {"volume_type": {"type": "string", "optional": true, "computed": true}}
+            }}}
+        })
+    };
+    let change = serde_json::json!({
+        "actions": ["delete", "create"],
+        "before": {"id": "i-02ae66f368e8518a9", "ami": "ami-BEFORE",
+                   "root_block_device": [{"volume_type": "gp2"}]},
+        "after": {"id": "i-02ae66f368e8518a9", "ami": "ami-AFTER",
+                  "root_block_device": [{"volume_type": "different"}]},
+        "after_unknown": {},
+        "replace_paths": [["root_block_device"]],
+    });
+    let reason = serde_json::json!({"action_reason": "replace_because_cannot_update"});
+    check(
+        block("list"),
+        change.clone(),
+        reason.clone(),
+        r#"  # test_instance.example must be replaced
+-/+ resource "test_instance" "example" {
+      ~ ami = "ami-BEFORE" -> "ami-AFTER"
+        id  = "i-02ae66f368e8518a9"
+
+      ~ root_block_device { # forces replacement
+          ~ volume_type = "gp2" -> "different"
+        }
+    }
+"#,
+    );
+    check(
+        block("set"),
+        change,
+        reason,
+        r#"  # test_instance.example must be replaced
+-/+ resource "test_instance" "example" {
+      ~ ami = "ami-BEFORE" -> "ami-AFTER"
+        id  = "i-02ae66f368e8518a9"
+
+      + root_block_device { # forces replacement
+          + volume_type = "different"
+        }
+      - root_block_device { # forces replacement
+          - volume_type = "gp2" -> null
+        }
+    }
+"#,
+    );
+}
