@@ -13,6 +13,9 @@ use meshform_config::Module;
 use meshform_engine::prior::{from_snapshot, PriorState};
 use meshform_lang::schema::{Block, Schemas};
 use meshform_lang::{Diagnostics, Value};
+use meshform_providers::konnect::provider::KonnectFactory;
+use meshform_providers::konnect::tables::KonnectTables;
+use meshform_providers::kuma::PolicyTables;
 use meshform_providers::provider::normalize_source;
 use meshform_providers::schema_only::SchemaOnlyFactory;
 use meshform_providers::time::provider::TimeFactory;
@@ -44,6 +47,14 @@ pub fn registry(dir: &Path) -> anyhow::Result<ProviderRegistry> {
         }
     }
     // Native providers come last so they win over a schema of the same name.
+    let tables = Arc::new(KonnectTables::load().context("loading the built-in Konnect tables")?);
+    let policies =
+        Arc::new(PolicyTables::load().context("loading the built-in Kuma policy tables")?);
+    registry.register(Arc::new(KonnectFactory::beta(
+        tables.clone(),
+        policies.clone(),
+    )));
+    registry.register(Arc::new(KonnectFactory::ga(tables, policies)));
     registry.register(Arc::new(TimeFactory::new()));
     Ok(registry)
 }

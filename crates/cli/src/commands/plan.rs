@@ -92,8 +92,12 @@ fn parse_addrs(list: &[String], flag: &str) -> anyhow::Result<Vec<ResourceInstan
 pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Option<PlannedRun>> {
     let dir = Path::new(".");
     let (module, mut diags) = load_module(dir);
+    let registry = world::registry(dir)?;
     if !diags.has_errors() {
-        diags.extend(meshform_engine::validate::validate(&module));
+        diags.extend(meshform_engine::validate::validate(
+            &module,
+            Some(&registry),
+        ));
     }
     let sources = module.all_sources();
     if diags.has_errors() {
@@ -101,7 +105,6 @@ pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Op
         return Ok(None);
     }
     let now = world::clock(a.at.as_deref())?;
-    let registry = world::registry(dir)?;
     let schemas = world::schemas(&registry);
     let (variables, var_diags) = world::variables(&module, a.input, a.offline);
     diags.extend(var_diags);

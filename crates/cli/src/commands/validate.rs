@@ -19,7 +19,11 @@ pub struct Args {
 pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let (module, mut diags) = load_module(Path::new("."));
     if !diags.has_errors() {
-        diags.extend(meshform_engine::validate::validate(&module));
+        let registry = crate::world::registry(Path::new("."))?;
+        diags.extend(meshform_engine::validate::validate(
+            &module,
+            Some(&registry),
+        ));
     }
     let valid = !diags.has_errors();
     if a.json {

@@ -150,3 +150,81 @@ fn syntax_errors_are_positioned_and_quote_the_line() {
     assert!(r.stderr.contains("on main.tf line 2:"), "{}", r.stderr);
     assert!(r.stderr.contains("   2:   default = \"abc"), "{}", r.stderr);
 }
+
+fn validate_config(main_tf: &str) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), main_tf).unwrap();
+    meshform(&[&chdir(dir.path()), "validate"])
+}
+
+const POLICY: &str = r#"
+resource "konnect_mesh_traffic_permission" "allow_all" {
+  provider = konnect-beta
+  cp_id    = "cp"
+  mesh     = "default"
+  type     = "MeshTrafficPermission"
+  name     = "allow-all"
+  spec = {
+    from = [
+      {
+        target_ref = {
+          kind = "KIND"
+        }
+        default = {
+          action = "ACTION"
+        }
+      }
+    ]
+  }
+}
+terraform {
+  required_providers {
+    konnect-beta = {
+      source = "kong/konnect-beta"
+    }
+  }
+}
+"#;
+
+#[test]
+fn validate_checks_policy_actions_offline() {
+    let r = validate_config(&POLICY.replace("KIND", "Mesh").replace("ACTION", "Alow"));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("on main.tf line 15"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Allow"),
+        "lists the allowed values: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("Deny"), "{}", r.stderr);
+}
+
+#[test]
+fn validate_checks_target_ref_kinds_offline() {
+    let r = validate_config(&POLICY.replace("KIND", "Meshh").replace("ACTION", "Allow"));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("on main.tf line 12"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("MeshService"),
+        "lists the allowed kinds: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn validate_checks_arguments_against_the_schema() {
+    let r = validate_config("resource \"time_offset\" \"x\" {\n  offset_dayz = 1\n}\n");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("Error: Unsupported argument"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("\"offset_days\"?"), "{}", r.stderr);
+    let r = validate_config("resource \"time_offset\" \"x\" {\n  offset_days = \"many\"\n}\n");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("on main.tf line 2"), "{}", r.stderr);
+    let r = validate_config("resource \"time_offsett\" \"x\" {}\n");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("\"time_offset\"?"), "{}", r.stderr);
+}

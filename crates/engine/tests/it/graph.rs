@@ -13,7 +13,7 @@ fn module(main_tf: &str) -> (tempfile::TempDir, meshform_config::Module) {
 
 fn summaries(main_tf: &str) -> Vec<(String, usize)> {
     let (_dir, m) = module(main_tf);
-    validate(&m)
+    validate(&m, None)
         .iter()
         .map(|d| {
             (
@@ -85,7 +85,7 @@ fn undeclared_references_are_positioned() {
         ]
     );
     let (_dir, m) = module("variable \"region\" {}\noutput \"o\" {\n  value = var.regoin\n}\n");
-    let d = validate(&m).0.remove(0);
+    let d = validate(&m, None).0.remove(0);
     assert_eq!(d.suggestion.as_deref(), Some("Did you mean var.region?"));
     assert_eq!(d.context.as_deref(), Some("output \"o\""));
 }
@@ -133,9 +133,9 @@ fn variable_defaults_must_fit_their_type() {
 fn the_guide_validates_and_the_broken_guide_does_not() {
     let (m, diags) = load_module(&meshform_testkit::testdata("guide"));
     assert!(diags.is_empty());
-    assert!(validate(&m).is_empty(), "{:#?}", validate(&m).0);
+    assert!(validate(&m, None).is_empty(), "{:#?}", validate(&m, None).0);
     let (m, _) = load_module(&meshform_testkit::testdata("guide-broken"));
-    let diags = validate(&m);
+    let diags = validate(&m, None);
     assert_eq!(diags.0.len(), 1, "{:#?}", diags.0);
     let d = &diags.0[0];
     assert_eq!(d.summary, "Reference to undeclared resource");
