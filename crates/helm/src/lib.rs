@@ -2,8 +2,8 @@
 //! HTTP repositories, OCI registries) through [`ChartSource`], merging and
 //! coalescing values, rendering templates with Helm's engine semantics and
 //! Sprig's functions ([`engine`]), splitting and ordering the result the way
-//! Helm installs it ([`manifest`]), and Helm 3's release records
-//! ([`release`]).
+//! Helm installs it ([`manifest`]), Helm 3's release records and install
+//! order ([`release`]), and per-object manifest diffs ([`diff`]).
 //!
 //! Key types: [`Chart`], [`Values`], [`Rendered`], [`release::Release`].
 //! The template engine (`gotmpl`) is used only inside `engine::adapter`.
