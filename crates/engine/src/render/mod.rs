@@ -318,7 +318,10 @@ fn render_drift(page: &mut Page, plan: &Plan, schemas: &Schemas) -> bool {
     let mut drift: Vec<&ResourceInstanceChange> = plan
         .drift
         .iter()
+        // Only current objects of managed resources drift; deposed ones are
+        // about to go anyway.
         .filter(|c| c.mode() == ResourceMode::Managed && c.action != Action::NoOp)
+        .filter(|c| c.deposed.is_none())
         .filter(|c| !c.before.raw_equal(&c.after))
         .collect();
     if drift.is_empty() {
