@@ -807,6 +807,34 @@ fn every_mesh_resource_type_round_trips() {
             let (updated, replace) = converge(&beta, &p, type_name, &state, &updated_config).await;
             assert!(!replace, "{type_name}");
             assert_no_changes(&beta, &p, type_name, &updated, &updated_config).await;
+            // Import by the resource's JSON identity reads the same object.
+            let mut identity = serde_json::Map::new();
+            for field in ["cp_id", "mesh", "name"] {
+                if let Some(v) = updated.get_attr(field).and_then(Value::as_str) {
+                    identity.insert(field.into(), serde_json::json!(v));
+                }
+            }
+            let imported = p
+                .import_resource_state(ImportResourceStateRequest {
+                    type_name: type_name.clone(),
+                    id: serde_json::Value::Object(identity).to_string(),
+                })
+                .await;
+            assert!(
+                !imported.diagnostics.has_errors(),
+                "{type_name}: {:?}",
+                imported.diagnostics
+            );
+            let got = &imported.imported[0].state;
+            for field in ["labels", "spec", "conf", "selectors", "type"] {
+                if let (Some(a), Some(b)) = (got.get_attr(field), updated.get_attr(field)) {
+                    assert_eq!(
+                        a.to_json().unwrap(),
+                        b.to_json().unwrap(),
+                        "{type_name}.{field}"
+                    );
+                }
+            }
             let resp = p
                 .apply_resource_change(ApplyResourceChangeRequest {
                     type_name: type_name.clone(),
