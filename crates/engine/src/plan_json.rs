@@ -599,7 +599,13 @@ fn address_fields(out: &mut Map<String, Json>, rc: &ResourceInstanceChange, with
 }
 
 fn resource_change_json(rc: &ResourceInstanceChange, schemas: &Schemas, drift: bool) -> Json {
-    let block = lookup_schema(schemas, rc);
+    // Terraform adds schema sensitivity to planned changes only; drift
+    // carries the marks of the state values alone.
+    let block = if drift {
+        None
+    } else {
+        lookup_schema(schemas, rc)
+    };
     let mut out = Map::new();
     address_fields(&mut out, rc, true);
     if let Some(d) = &rc.deposed {
