@@ -226,7 +226,53 @@ pub struct Response {
     pub after_lost_response: bool,
 }
 
-/// The Konnect HTTP client (cheap to clone; one connection pool).
+/// The connections every Konnect client of a run shares: one connection
+/// pool, and one request budget per host, so that both Konnect providers
+/// together stay within it.
+pub struct HttpPool {
+    http: reqwest::Client,
+    requests_per_host: usize,
+    budgets: std::sync::Mutex<BTreeMap<String, Arc<Semaphore>>>,
+}
+
+impl fmt::Debug for HttpPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpPool")
+            .field("requests_per_host", &self.requests_per_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpPool {
+    /// A pool allowing `requests_per_host` requests at once to each host.
+    pub fn new(requests_per_host: usize) -> Result<HttpPool, KonnectError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("meshform/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| KonnectError::Client(e.to_string()))?;
+        Ok(HttpPool {
+            http,
+            requests_per_host: requests_per_host.max(1),
+            budgets: std::sync::Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    fn budget(&self, base_url: &str) -> Arc<Semaphore> {
+        let mut budgets = match self.budgets.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        budgets
+            .entry(base_url.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.requests_per_host)))
+            .clone()
+    }
+}
+
+/// The Konnect HTTP client of one configured provider (cheap to clone).
 #[derive(Clone)]
 pub struct KonnectClient {
     http: reqwest::Client,
@@ -236,21 +282,20 @@ pub struct KonnectClient {
 }
 
 impl KonnectClient {
+    /// A client with a pool of its own.
     pub fn new(settings: Settings) -> Result<KonnectClient, KonnectError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("meshform/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| KonnectError::Client(e.to_string()))?;
-        let budget = settings.requests_per_host.max(1);
-        Ok(KonnectClient {
-            http,
-            mesh_budget: Arc::new(Semaphore::new(budget)),
-            identity_budget: Arc::new(Semaphore::new(budget)),
+        let pool = HttpPool::new(settings.requests_per_host)?;
+        Ok(KonnectClient::with_pool(settings, &pool))
+    }
+
+    /// A client sharing `pool`'s connections and per-host budgets.
+    pub fn with_pool(settings: Settings, pool: &HttpPool) -> KonnectClient {
+        KonnectClient {
+            http: pool.http.clone(),
+            mesh_budget: pool.budget(&settings.server_url),
+            identity_budget: pool.budget(&settings.identity_url),
             settings: Arc::new(settings),
-        })
+        }
     }
 
     pub fn settings(&self) -> &Settings {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use meshform_lang::schema::{AttributeType, ProviderSchema};
 use meshform_lang::{Data, Diagnostic, Diagnostics, PathStep, Value};
 
-use super::client::{KonnectClient, RetryPolicy, Settings};
+use super::client::{HttpPool, KonnectClient, RetryPolicy, Settings};
 use super::tables::{Check, KonnectTables, ResourceTable, KONNECT, KONNECT_BETA};
 use super::wire;
 use crate::kuma::{Naming, PolicyTables};
@@ -39,6 +39,7 @@ pub struct KonnectFactory {
     policies: Arc<PolicyTables>,
     schema: Arc<ProviderSchema>,
     retry: Option<RetryPolicy>,
+    pool: Option<Arc<HttpPool>>,
 }
 
 impl KonnectFactory {
@@ -66,7 +67,15 @@ impl KonnectFactory {
             policies,
             schema,
             retry: None,
+            pool: None,
         }
+    }
+
+    /// The same provider sending through a shared pool (one per run, for
+    /// both Konnect providers).
+    pub fn with_pool(mut self, pool: Arc<HttpPool>) -> KonnectFactory {
+        self.pool = Some(pool);
+        self
     }
 
     /// The same provider retrying on another schedule (tests, impatient
@@ -138,15 +147,15 @@ impl ProviderFactory for KonnectFactory {
         if let Some(retry) = self.retry {
             settings.retry = retry;
         }
-        let client = if req.offline {
-            None
-        } else {
-            Some(KonnectClient::new(settings).map_err(|e| {
+        let client = match (&self.pool, req.offline) {
+            (_, true) => None,
+            (Some(pool), false) => Some(KonnectClient::with_pool(settings, pool)),
+            (None, false) => Some(KonnectClient::new(settings).map_err(|e| {
                 Diagnostics::from(Diagnostic::error(
                     "Cannot configure the Konnect provider",
                     e.to_string(),
                 ))
-            })?)
+            })?),
         };
         Ok(Arc::new(KonnectProvider {
             source: self.source,

@@ -22,9 +22,11 @@ const TOKEN: &str = "kpat_meshformtest0000000000000000000000000000000000000";
 fn factories() -> (KonnectFactory, KonnectFactory) {
     let tables = Arc::new(KonnectTables::load().unwrap());
     let policies = Arc::new(PolicyTables::load().unwrap());
+    // Both providers share one pool, as the binary sets them up.
+    let pool = Arc::new(meshform_providers::konnect::client::HttpPool::new(4).unwrap());
     (
-        KonnectFactory::beta(tables.clone(), policies.clone()),
-        KonnectFactory::ga(tables, policies),
+        KonnectFactory::beta(tables.clone(), policies.clone()).with_pool(pool.clone()),
+        KonnectFactory::ga(tables, policies).with_pool(pool),
     )
 }
 
