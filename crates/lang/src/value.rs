@@ -289,6 +289,24 @@ impl Value {
         self.as_entries()?.get(name)
     }
 
+    /// The value at `path` inside this one (attributes of objects, keys of
+    /// maps, indexes of lists and tuples), when every step exists and is
+    /// known.
+    pub fn get_path(&self, path: &[crate::convert::PathStep]) -> Option<&Value> {
+        use crate::convert::PathStep;
+        let mut cur = self;
+        for step in path {
+            cur = match (step, cur.data()) {
+                (PathStep::Attr(name) | PathStep::Key(name), Data::Object(m) | Data::Map(_, m)) => {
+                    m.get(name)?
+                }
+                (PathStep::Index(i), Data::List(_, items) | Data::Tuple(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
     /// The number of elements of a known collection or structure.
     pub fn length(&self) -> Option<usize> {
         match &self.data {
@@ -539,6 +557,18 @@ mod tests {
             .map(|v| v.as_str().unwrap())
             .collect();
         assert_eq!(items, ["a", "b"]);
+    }
+
+    #[test]
+    fn paths_reach_nested_values() {
+        use crate::convert::PathStep;
+        let v = Value::object(BTreeMap::from([(
+            "a".to_owned(),
+            Value::tuple(vec![Value::int(1), Value::string("x")]),
+        )]));
+        let path = [PathStep::Attr("a".to_owned()), PathStep::Index(1)];
+        assert_eq!(v.get_path(&path), Some(&Value::string("x")));
+        assert_eq!(v.get_path(&[PathStep::Attr("b".to_owned())]), None);
     }
 
     #[test]
