@@ -13,7 +13,7 @@ use kube::api::{
 use kube::core::GroupVersionKind;
 use kube::discovery::{pinned_kind, Scope};
 use meshform_helm::release::{self, Release};
-use meshform_helm::Hook;
+use meshform_helm::{Hook, LookupRequest};
 use meshform_lang::{Diagnostic, Diagnostics};
 use serde_json::Value as Json;
 use tokio::sync::Mutex;
@@ -233,6 +233,43 @@ impl ReleaseCluster {
         }
     }
 
+    /// Helm's `lookup`: one object, or a `List` of every object of the kind
+    /// when `name` is empty (in every namespace when `namespace` is empty).
+    pub(crate) async fn lookup(&self, req: &LookupRequest) -> Result<Option<Json>, String> {
+        let (resource, scope) = self
+            .resource(&req.api_version, &req.kind)
+            .await
+            .map_err(|d| format!("{d:?}"))?;
+        let api: Api<DynamicObject> = match (&scope, req.namespace.as_str()) {
+            (Scope::Namespaced, ns) if !ns.is_empty() => {
+                Api::namespaced_with(self.client.clone(), ns, &resource)
+            }
+            _ => Api::all_with(self.client.clone(), &resource),
+        };
+        let to_json = |o: &DynamicObject| serde_json::to_value(o).map_err(|e| e.to_string());
+        if req.name.is_empty() {
+            let list = api
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let items = list
+                .items
+                .iter()
+                .map(to_json)
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Some(serde_json::json!({
+                "apiVersion": req.api_version,
+                "kind": format!("{}List", req.kind),
+                "metadata": {},
+                "items": items,
+            })));
+        }
+        match api.get_opt(&req.name).await {
+            Ok(found) => found.as_ref().map(to_json).transpose(),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Creates the namespace when it does not exist.
     pub(crate) async fn ensure_namespace(&self, name: &str) -> Result<(), Diagnostics> {
         let api: Api<Namespace> = Api::all(self.client.clone());
@@ -335,5 +372,18 @@ impl ReleaseCluster {
                 &e,
             )),
         }
+    }
+}
+
+/// Answers template `lookup` calls from the cluster. Rendering runs on a
+/// blocking thread, which may wait for the async client.
+pub(crate) struct ClusterLookup {
+    pub(crate) cluster: std::sync::Arc<ReleaseCluster>,
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+impl meshform_helm::Lookup for ClusterLookup {
+    fn lookup(&self, request: &LookupRequest) -> Result<Option<Json>, String> {
+        self.runtime.block_on(self.cluster.lookup(request))
     }
 }

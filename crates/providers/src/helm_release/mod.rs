@@ -370,8 +370,8 @@ impl HelmProvider {
         }
     }
 
-    async fn connect(&self) -> Result<ReleaseCluster, Diagnostics> {
-        Ok(ReleaseCluster::new(self.cluster.client().await?))
+    async fn connect(&self) -> Result<Arc<ReleaseCluster>, Diagnostics> {
+        Ok(Arc::new(ReleaseCluster::new(self.cluster.client().await?)))
     }
 
     /// Fetches and renders the chart for a revision (blocking work, off
@@ -381,8 +381,13 @@ impl HelmProvider {
         settings: &ReleaseSettings,
         revision: i64,
         upgrade: bool,
-        kube_version: Option<String>,
+        cluster: Arc<ReleaseCluster>,
     ) -> Result<meshform_helm::Rendered, Diagnostics> {
+        let kube_version = cluster.kube_version().await;
+        let lookup: Arc<dyn meshform_helm::Lookup> = Arc::new(cluster::ClusterLookup {
+            cluster,
+            runtime: tokio::runtime::Handle::current(),
+        });
         let settings = settings.clone();
         let mirrors = self.mirrors.clone();
         let cache = self.cache.clone();
@@ -412,7 +417,7 @@ impl HelmProvider {
                     is_upgrade: upgrade,
                 }),
                 capabilities,
-                lookup: None,
+                lookup: Some(lookup),
             };
             render_release(chart, &config, &options, settings.render_subchart_notes)
                 .map_err(|e| error("Chart could not be rendered", e))
@@ -452,7 +457,7 @@ impl HelmProvider {
         }
         let revision = records.last().map(|r| r.version + 1).unwrap_or(1);
         let rendered = self
-            .render(&settings, revision, upgrade, cluster.kube_version().await)
+            .render(&settings, revision, upgrade, cluster.clone())
             .await?;
         if settings.create_namespace {
             cluster.ensure_namespace(&settings.namespace).await?;

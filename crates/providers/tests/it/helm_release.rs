@@ -171,6 +171,7 @@ async fn install_upgrade_import_uninstall() {
         .unwrap();
     assert_eq!(cm["data"]["greeting"], "hi");
     assert_eq!(cm["data"]["extra"], "a,b");
+    assert_eq!(cm["data"]["previous"], "none");
     assert_eq!(
         cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
         "Helm"
@@ -236,6 +237,8 @@ async fn install_upgrade_import_uninstall() {
         .unwrap();
     assert_eq!(cm["data"]["greeting"], "bye");
     assert_eq!(cm["data"]["revision"], "2");
+    // `lookup` saw the object of the first revision.
+    assert_eq!(cm["data"]["previous"], "hi");
     assert!(get(&c, "/api/v1/namespaces/apps/serviceaccounts/rel-demo")
         .await
         .is_none());
@@ -520,7 +523,6 @@ async fn guide_zone_plans_match_terraform() {
         assert_eq!(&known, after, "{ty}: planned values");
         assert_eq!(&unknown_paths, unknown, "{ty}: unknown values");
     }
-    let _ = without_plan(json!({}));
 }
 
 /// The configuration a plan's `after` came from: the attributes that are
@@ -600,4 +602,87 @@ fn split_unknown(v: &Value) -> (serde_json::Value, serde_json::Value) {
         }
         _ => (v.to_json().unwrap_or(serde_json::Value::Null), json!(false)),
     }
+}
+
+/// The guide's step 7 re-plan: with the state Terraform kept, the same
+/// configuration plans no change (the SDK's zero values such as
+/// `generate_name = ""` equal an unset attribute).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_zone_replan_has_no_changes() {
+    let dir = "conformance/guide-plans/07-zone";
+    let (Some(plan_path), Some(state_path)) = (
+        meshform_testkit::shared_path(&format!("{dir}/step1.plan.json")),
+        meshform_testkit::shared_path(&format!("{dir}/step1.tfstate.json")),
+    ) else {
+        return;
+    };
+    let read = |p: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (plan_doc, state_doc) = (read(plan_path), read(state_path));
+    let k = KubernetesFactory::new();
+    let h = HelmFactory::new();
+    let mut checked = 0;
+    for r in state_doc["resources"].as_array().unwrap() {
+        let ty = r["type"].as_str().unwrap();
+        let factory: &dyn ProviderFactory = if ty.starts_with("kubernetes_") {
+            &k
+        } else if ty == "helm_release" {
+            &h
+        } else {
+            continue;
+        };
+        let block = factory.schema().resources[ty].block.clone();
+        let attributes = &r["instances"][0]["attributes"];
+        let prior = Value::from_json(attributes, &block.implied_type()).unwrap();
+        let after = plan_doc["resource_changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|rc| rc["type"] == ty)
+            .map(|rc| rc["change"]["after"].clone())
+            .unwrap();
+        let mut cfg_json = config_from_plan(&block, &after);
+        if ty == "kubernetes_secret" {
+            cfg_json["data"] = attributes["data"].clone();
+        }
+        let cfg = Value::from_json(&cfg_json, &block.implied_type()).unwrap();
+        let p = factory
+            .configure(ConfigureRequest {
+                config: Value::null(factory.schema().provider.block.implied_type()),
+                offline: true,
+                clock: Arc::new(SystemClock),
+                env: BTreeMap::new(),
+            })
+            .unwrap_or_else(|_| panic!("configure"));
+        let r = p
+            .plan_resource_change(PlanResourceChangeRequest {
+                type_name: ty.into(),
+                prior_state: prior.clone(),
+                proposed_new_state: proposed_new_state(&block, &prior, &cfg),
+                config: cfg,
+                prior_private: Vec::new(),
+            })
+            .await;
+        assert!(r.requires_replace.is_empty(), "{ty}");
+        assert_eq!(r.planned_state.as_ref(), Some(&prior), "{ty}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+#[test]
+fn helm_schema_matches_what_terraform_saw() {
+    let Some(path) = meshform_testkit::shared_path("conformance/guide-plans/schema.json") else {
+        return;
+    };
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let want = &doc["provider_schemas"]["registry.terraform.io/hashicorp/helm"];
+    let ours = HelmFactory::new().schema();
+    assert_eq!(without_plan(ours.provider.to_json()), want["provider"]);
+    assert_eq!(
+        without_plan(ours.resources[TYPE].to_json()),
+        want["resource_schemas"][TYPE]
+    );
 }
