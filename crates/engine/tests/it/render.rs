@@ -1322,3 +1322,56 @@ fn whole_blocks_that_force_replacement_say_so_on_their_header() {
 "#,
     );
 }
+
+#[test]
+fn heredocs_carry_the_replacement_marker_on_their_first_line() {
+    check(
+        string_attrs(&["id", "more_lines"]),
+        serde_json::json!({
+            "actions": ["delete", "create"],
+            "before": {"id": "i-02ae66f368e8518a9", "more_lines": "original\n"},
+            "after": {"more_lines": "original\nnew line\n"},
+            "after_unknown": {"id": true},
+            "replace_paths": [["more_lines"]],
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example must be replaced
+-/+ resource "test_instance" "example" {
+      ~ id         = "i-02ae66f368e8518a9" -> (known after apply)
+      ~ more_lines = <<-EOT # forces replacement
+            original
+          + new line
+        EOT
+    }
+"#,
+    );
+}
+
+#[test]
+fn identifying_attributes_show_even_when_unchanged() {
+    let mut block = string_attrs(&["id", "ami", "bar", "foo", "name"]);
+    block["attributes"]["tags"] = serde_json::json!({"type": ["map", "string"], "optional": true});
+    check(
+        block,
+        serde_json::json!({
+            "actions": ["update"],
+            "before": {"id": "i-02ae66f368e8518a9", "ami": "ami-BEFORE", "bar": "bar",
+                       "foo": "foo", "name": "alice", "tags": {"name": "bob"}},
+            "after": {"id": "i-02ae66f368e8518a9", "ami": "ami-AFTER", "bar": "bar",
+                      "foo": "foo", "name": "alice", "tags": {"name": "bob"}},
+            "after_unknown": {},
+        }),
+        serde_json::json!({}),
+        r#"  # test_instance.example will be updated in-place
+  ~ resource "test_instance" "example" {
+      ~ ami  = "ami-BEFORE" -> "ami-AFTER"
+        id   = "i-02ae66f368e8518a9"
+        name = "alice"
+        tags = {
+            "name" = "bob"
+        }
+        # (2 unchanged attributes hidden)
+    }
+"#,
+    );
+}
