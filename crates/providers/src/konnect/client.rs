@@ -172,6 +172,8 @@ pub enum KonnectError {
     },
     #[error("the HTTP client could not be built: {0}")]
     Client(String),
+    #[error("the object's identity is not known: {detail}")]
+    MissingIdentity { detail: String },
     #[error("Konnect sent a body that is not JSON for {method} {path}")]
     BadBody { method: String, path: String },
 }

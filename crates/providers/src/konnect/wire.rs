@@ -407,13 +407,12 @@ async fn call(
     body: Option<&Json>,
     retry: &(dyn Fn(&KonnectError) -> bool + Sync),
 ) -> Result<Response, KonnectError> {
-    let path = operation_path(table, op, state).map_err(|d| {
-        KonnectError::Client(
-            d.iter()
-                .map(|x| x.detail.clone())
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
+    let path = operation_path(table, op, state).map_err(|d| KonnectError::MissingIdentity {
+        detail: d
+            .iter()
+            .map(|x| x.detail.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
     })?;
     let response = client
         .send(table.api.host, &op.method, &path, body, retry)
@@ -471,21 +470,28 @@ pub async fn apply(
             )
         })?
     };
+    // What the plan leaves unknown but the object already has (its id,
+    // the token only its creation returned) keeps its prior value.
+    let known_base = if creating {
+        planned.clone()
+    } else {
+        fill_unknown(planned, prior)
+    };
     let body = request_body(table, planned, creating);
-    let response = call(client, table, op, planned, Some(&body), &no_retry)
+    let response = call(client, table, op, &known_base, Some(&body), &no_retry)
         .await
         .map_err(fail)?;
     // The object as created: the response, then a read where the API has
     // one (a fresh object may take a moment to be readable).
     let mut state = match (&response.body, table.api.kuma_type.is_some()) {
         (Json::Object(_), false) => {
-            let mut base = planned.clone();
+            let mut base = known_base.clone();
             if let Some(id) = response.body.get("id").and_then(Json::as_str) {
                 base = with_attr(&base, "id", Value::string(id));
             }
             state_from_body(table, &response.body, &base)
         }
-        _ => planned.clone(),
+        _ => known_base.clone(),
     };
     if let Some(read_op) = &table.api.read {
         let fetched = call(client, table, read_op, &state, None, &retry_not_found)
@@ -526,6 +532,25 @@ fn complete(state: Value, planned: &Value) -> Value {
         })
         .collect();
     Value::object(out)
+}
+
+/// `planned` with each unknown top-level attribute taken from `prior`.
+fn fill_unknown(planned: &Value, prior: &Value) -> Value {
+    let Some(entries) = planned.as_entries() else {
+        return planned.clone();
+    };
+    Value::object(
+        entries
+            .iter()
+            .map(|(k, v)| {
+                let v = match prior.get_attr(k) {
+                    Some(p) if !v.is_known() && p.is_wholly_known() => p.clone(),
+                    _ => v.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+    )
 }
 
 fn with_attr(v: &Value, name: &str, new: Value) -> Value {

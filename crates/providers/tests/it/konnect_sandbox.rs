@@ -411,6 +411,33 @@ fn guide_konnect_resources_against_the_sandbox() {
             &token_config,
         )
         .await;
+        // A rename updates in place and keeps the token value.
+        let renamed_config = object(
+            &ga,
+            "konnect_system_account_access_token",
+            vec![
+                ("account_id", Value::string(&account_id)),
+                ("name", Value::string("zone-token-2")),
+                ("expires_at", Value::string("2099-01-01T00:00:00Z")),
+            ],
+        );
+        let (token, replace) = converge(
+            &ga,
+            &g,
+            "konnect_system_account_access_token",
+            &token,
+            &renamed_config,
+        )
+        .await;
+        assert!(!replace);
+        assert_eq!(
+            token.get_attr("token").unwrap().as_str(),
+            Some(secret.as_str())
+        );
+        assert_eq!(
+            token.get_attr("name").unwrap().as_str(),
+            Some("zone-token-2")
+        );
 
         // Destroy in reverse order; deleting twice is fine.
         for (f, prov, t, state) in [
