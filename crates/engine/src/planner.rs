@@ -942,9 +942,6 @@ impl Walker<'_, '_> {
         addr: &ResourceInstance,
         names: &InstanceNames,
     ) -> Value {
-        let config = self.decode_config(path, r, block, names);
-        self.diags
-            .extend(cp.factory.validate_resource_config(&r.ty, &config));
         let provider_addr = provider_source_address(&cp.source);
         let prior_obj = self.prior.objects.get(addr);
         let mut prior = prior_obj
@@ -1008,7 +1005,7 @@ impl Walker<'_, '_> {
                     block,
                     type_name: &r.ty,
                     provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
-                    config: &config,
+                    config: &Value::null(block.implied_type()),
                     private: &private,
                     dependencies: Vec::new(),
                     create_before_destroy: false,
@@ -1017,6 +1014,10 @@ impl Walker<'_, '_> {
             }
             return prior;
         }
+        // Decoded only now: destroying needs nothing but the state.
+        let config = self.decode_config(path, r, block, names);
+        self.diags
+            .extend(cp.factory.validate_resource_config(&r.ty, &config));
         let config = self.apply_ignore_changes(r, &prior, config);
         let proposed = proposed_new(block, &prior, &config);
         let resp = cp
