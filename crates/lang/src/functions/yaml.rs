@@ -306,12 +306,12 @@ impl Builder<'_> {
         self.pos += 1;
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let v = if style != ScalarStyle::Plain || is_str_tag {
-                    Value::string(text.into_owned())
-                } else {
-                    resolve_plain(&text)
-                };
+                let tag = tag.map(|t| match t.handle.as_str() {
+                    "!!" | "tag:yaml.org,2002:" => format!("!!{}", t.suffix),
+                    other => format!("{other}{}", t.suffix),
+                });
+                let quoted = style != ScalarStyle::Plain;
+                let v = resolve_scalar(&text, tag.as_deref().unwrap_or(""), quoted)?;
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
@@ -369,52 +369,150 @@ impl Builder<'_> {
     }
 }
 
-/// YAML 1.1 resolution of a plain scalar, as go-yaml v2 does it.
-fn resolve_plain(s: &str) -> Value {
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::null_dynamic(),
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Value::bool(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Value::bool(false)
-        }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::number(Number::infinity(false))
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::number(Number::infinity(true)),
-        _ => {}
+/// Scalar resolution as cty-yaml 1.0 does it: quoted scalars are strings,
+/// then the YAML 1.1 words (`yes`, `on`, `~`, `.inf`), timestamps (as RFC
+/// 3339 strings), decimal, `0x` and `0o` integers and floats; tags `!!str`,
+/// `!!int`, `!!float`, `!!bool`, `!!null`, `!!timestamp` and `!!binary`.
+fn resolve_scalar(src: &str, tag: &str, quoted: bool) -> Result<Value, String> {
+    const KNOWN: [&str; 8] = [
+        "",
+        "!!str",
+        "!!bool",
+        "!!int",
+        "!!float",
+        "!!null",
+        "!!timestamp",
+        "!!binary",
+    ];
+    if !KNOWN.contains(&tag) {
+        return Err(format!("unsupported tag {tag:?}"));
     }
-    let first = s.chars().next().unwrap_or(' ');
-    if first.is_ascii_digit() || first == '-' || first == '+' || first == '.' {
-        if let Some(t) = timestamp(s) {
-            return Value::string(t);
+    let hint = match src.bytes().next() {
+        None => 'N',
+        Some(b'+' | b'-') => 'S',
+        Some(b'0'..=b'9') => 'D',
+        Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~') => 'M',
+        Some(b'.') => '.',
+        _ => '\0',
+    };
+    let mut tag = tag.to_owned();
+    if hint != '\0' && tag != "!!str" && tag != "!!binary" {
+        if quoted {
+            return Ok(Value::string(src));
         }
-        let plain = s.replace('_', "");
-        if let Some(n) = parse_int(&plain) {
-            return Value::number(n);
+        if let Some(v) = yaml11_word(src) {
+            return Ok(v);
         }
-        let float_re = plain.strip_prefix(['-', '+']).unwrap_or(&plain);
-        let float_like = !float_re.is_empty()
-            && float_re
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-            && float_re
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit() || c == '.');
-        if float_like {
-            if let Ok(n) = Number::parse(&plain) {
-                return Value::number(n);
+        if tag.is_empty() && matches!(src, ".nan" | ".NaN" | ".NAN") {
+            return Err("floating point NaN is not supported".to_owned());
+        }
+        match hint {
+            '.' => {
+                if let Ok(n) = Number::parse(src) {
+                    return Ok(Value::number(n));
+                }
             }
+            'D' | 'S' => {
+                if tag.is_empty() || tag == "!!timestamp" {
+                    if let Some(t) = timestamp(src) {
+                        return Ok(Value::string(t));
+                    }
+                }
+                if is_integer_literal(src) {
+                    tag = "!!int".to_owned();
+                } else if is_float_literal(src) {
+                    tag = "!!float".to_owned();
+                }
+            }
+            _ => {}
         }
     }
-    Value::string(s)
+    match tag.as_str() {
+        "!!str" => Ok(Value::string(src)),
+        "!!binary" => {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(src)
+                .map_err(|_| format!("cannot parse {src:?} as !!binary: not valid base64"))?;
+            Ok(Value::string(src))
+        }
+        "!!bool" => match yaml11_word(src) {
+            Some(v) if v.as_bool().is_some() => Ok(v),
+            _ => Err(format!("cannot parse {src:?} as !!bool")),
+        },
+        "!!int" | "!!float" => {
+            let plain = src.replace('_', "");
+            Number::parse(&plain)
+                .ok()
+                .or_else(|| parse_prefixed_int(&plain))
+                .map(Value::number)
+                .ok_or_else(|| format!("cannot parse {src:?} as {tag}"))
+        }
+        "!!timestamp" => timestamp(src)
+            .map(Value::string)
+            .ok_or_else(|| format!("cannot parse {src:?} as !!timestamp")),
+        "!!null" => Ok(Value::null_dynamic()),
+        _ => Ok(Value::string(src)),
+    }
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)` prefixes: `0x`, `0o`, `0b` and a
-/// leading `0` for octal.
-fn parse_int(s: &str) -> Option<Number> {
+fn yaml11_word(s: &str) -> Option<Value> {
+    Some(match s {
+        "" | "~" | "null" | "Null" | "NULL" => Value::null_dynamic(),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Value::bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            Value::bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            Value::number(Number::infinity(false))
+        }
+        "-.inf" | "-.Inf" | "-.INF" => Value::number(Number::infinity(true)),
+        _ => return None,
+    })
+}
+
+/// `[-+]?[0-9]+`, `0o[0-7]+` or `0x[0-9a-fA-F]+`.
+fn is_integer_literal(s: &str) -> bool {
+    let digits = |t: &str, f: fn(char) -> bool| !t.is_empty() && t.chars().all(f);
+    if let Some(h) = s.strip_prefix("0x") {
+        return digits(h, |c| c.is_ascii_hexdigit());
+    }
+    if let Some(o) = s.strip_prefix("0o") {
+        return digits(o, |c| ('0'..='7').contains(&c));
+    }
+    digits(s.strip_prefix(['-', '+']).unwrap_or(s), |c| {
+        c.is_ascii_digit()
+    })
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`.
+fn is_float_literal(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => !frac.is_empty() && frac.chars().all(|c| c.is_ascii_digit()),
+        Some((int, frac)) => {
+            !int.is_empty()
+                && int.chars().all(|c| c.is_ascii_digit())
+                && frac.chars().all(|c| c.is_ascii_digit())
+        }
+        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` prefixes (`0x`, `0o`, `0b`, and a
+/// leading `0` for octal), for what a decimal parse rejected.
+fn parse_prefixed_int(s: &str) -> Option<Number> {
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -422,15 +520,15 @@ fn parse_int(s: &str) -> Option<Number> {
     };
     let lower = body.to_ascii_lowercase();
     let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_owned())
+        (16, d)
     } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_owned())
+        (8, d)
     } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_owned())
+        (2, d)
     } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower[1..].to_owned())
+        (8, &lower[1..])
     } else {
-        (10, lower.clone())
+        (10, lower.as_str())
     };
     if digits.is_empty() {
         return None;
@@ -439,22 +537,58 @@ fn parse_int(s: &str) -> Option<Number> {
     if neg {
         v = -v;
     }
+    if v.bits() > 64 {
+        return None;
+    }
     Some(Number::from_bigint(&v))
 }
 
-/// A YAML timestamp (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`,
-/// `2001-12-14 21:59:43.10 -5`) as an RFC 3339 string in UTC.
+/// A YAML timestamp in one of the layouts cty-yaml accepts, printed as Go's
+/// `time.RFC3339` (offset kept, fractional seconds dropped).
 fn timestamp(s: &str) -> Option<String> {
-    if s.len() == 10 {
-        let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-        return Some(format!("{}T00:00:00Z", d.format("%Y-%m-%d")));
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
     }
-    let normalized = s.replacen(['t', ' '], "T", 1);
-    let dt = chrono::DateTime::parse_from_rfc3339(&normalized).ok()?;
-    Some(
-        dt.with_timezone(&chrono::Utc)
-            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-    )
+    let num = |t: &str, min: usize, max: usize| -> Option<u32> {
+        (t.len() >= min && t.len() <= max && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let (date, rest) = match s.find(['T', 't', ' ']) {
+        Some(i) => (&s[..i], Some((&s[i..i + 1], &s[i + 1..]))),
+        None => (s, None),
+    };
+    let mut parts = date.splitn(3, '-');
+    let year: i32 = num(parts.next()?, 4, 4)? as i32;
+    let month = num(parts.next()?, 1, 2)?;
+    let day = num(parts.next()?, 1, 2)?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+    let Some((sep, rest)) = rest else {
+        return Some(format!("{}T00:00:00Z", date.format("%Y-%m-%d")));
+    };
+    // The zone: required after `T`/`t`, absent after a space.
+    let (clock, zone) = if sep == " " {
+        (rest, None)
+    } else if let Some(c) = rest.strip_suffix('Z') {
+        (c, Some(0))
+    } else {
+        let i = rest.rfind(['+', '-'])?;
+        let (c, z) = rest.split_at(i);
+        let (zh, zm) = z[1..].split_once(':')?;
+        let secs = (num(zh, 2, 2)? * 3600 + num(zm, 2, 2)? * 60) as i32;
+        (c, Some(if z.starts_with('-') { -secs } else { secs }))
+    };
+    let clock = clock.split('.').next()?;
+    let mut hms = clock.splitn(3, ':');
+    let h = num(hms.next()?, 1, 2)?;
+    let m = num(hms.next()?, 1, 2)?;
+    let sec = num(hms.next()?, 1, 2)?;
+    let time = chrono::NaiveTime::from_hms_opt(h, m, sec)?;
+    let naive = chrono::NaiveDateTime::new(date, time);
+    let offset = chrono::FixedOffset::east_opt(zone.unwrap_or(0))?;
+    let t = chrono::TimeZone::from_local_datetime(&offset, &naive).single()?;
+    Some(super::time::format_rfc3339(&t))
 }
 
 #[cfg(test)]
@@ -499,6 +633,18 @@ mod tests {
         assert_eq!(decode("yes").unwrap(), Value::bool(true));
         assert_eq!(decode("0x10").unwrap(), Value::int(16));
         assert_eq!(decode("0o17").unwrap(), Value::int(15));
+        assert_eq!(decode("0777").unwrap(), Value::int(777));
+        assert_eq!(decode("1_000").unwrap(), Value::string("1_000"));
+        assert_eq!(decode("!!int 1_000").unwrap(), Value::int(1000));
+        assert_eq!(decode("'yes'").unwrap(), Value::string("yes"));
+        assert_eq!(
+            decode("2001-12-14t21:59:43.10-05:00").unwrap(),
+            Value::string("2001-12-14T21:59:43-05:00")
+        );
+        assert_eq!(
+            decode("2001-1-2 3:04:05").unwrap(),
+            Value::string("2001-01-02T03:04:05Z")
+        );
         assert_eq!(
             decode("2001-12-14").unwrap(),
             Value::string("2001-12-14T00:00:00Z")
