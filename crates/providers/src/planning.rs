@@ -312,14 +312,14 @@ fn non_computed_equal(
     attrs.iter().all(|(name, attr)| {
         attr.computed
             || match (get(a, name), get(b, name)) {
-                (Some(x), Some(y)) => x.clone().unmark_deep() == y.clone().unmark_deep(),
+                (Some(x), Some(y)) => same_value(x, y),
                 (None, None) => true,
                 _ => false,
             }
     }) && blocks
         .keys()
         .all(|name| match (get(a, name), get(b, name)) {
-            (Some(x), Some(y)) => x.clone().unmark_deep() == y.clone().unmark_deep(),
+            (Some(x), Some(y)) => same_value(x, y),
             (None, None) => true,
             _ => false,
         })
@@ -380,12 +380,14 @@ pub fn plan_from_schema(
     let with_defaults = apply_defaults_block(block, proposed, config);
     let changed = create
         || if options.block_changes_mark_computed {
-            with_defaults.clone().unmark_deep() != prior.clone().unmark_deep()
+            !same_value(&with_defaults, prior)
         } else {
             block.attributes.keys().any(|name| {
-                let after = get(&with_defaults, name).map(|v| v.clone().unmark_deep());
-                let before = get(prior, name).map(|v| v.clone().unmark_deep());
-                after != before
+                match (get(&with_defaults, name), get(prior, name)) {
+                    (Some(after), Some(before)) => !same_value(after, before),
+                    (None, None) => false,
+                    _ => true,
+                }
             })
         };
     let mark = match options.style {
@@ -764,7 +766,7 @@ pub fn filter_requires_replace(
             let after = value_at(planned, path);
             match (before, after) {
                 (_, Some(a)) if !a.is_wholly_known() => true,
-                (Some(b), Some(a)) => b.clone().unmark_deep() != a.clone().unmark_deep(),
+                (Some(b), Some(a)) => !same_value(b, a),
                 (None, None) => false,
                 _ => true,
             }
@@ -785,4 +787,29 @@ pub fn value_at<'a>(v: &'a Value, path: &[PathStep]) -> Option<&'a Value> {
         };
     }
     Some(current)
+}
+
+/// Whether two values hold the same data, marks and the element types
+/// collections remember aside (a converted configuration value and the
+/// same value read back from state are the same).
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a.data(), b.data()) {
+        (Data::Null(_), Data::Null(_)) => true,
+        (Data::Unknown(_), Data::Unknown(_)) => true,
+        (Data::String(x), Data::String(y)) => x == y,
+        (Data::Number(x), Data::Number(y)) => x == y,
+        (Data::Bool(x), Data::Bool(y)) => x == y,
+        (Data::List(_, x), Data::List(_, y))
+        | (Data::Set(_, x), Data::Set(_, y))
+        | (Data::Tuple(x), Data::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (Data::Map(_, x), Data::Map(_, y)) | (Data::Object(x), Data::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+        }
+        _ => false,
+    }
 }

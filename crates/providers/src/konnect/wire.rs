@@ -362,7 +362,16 @@ fn reconcile(table: &ResourceTable, decoded: Value, reference: &Value) -> Value 
             (Ok(a), Ok(b)) => normalised(&a) == normalised(&b),
             _ => false,
         };
-        if same {
+        // Timestamps compare as instants: a server that writes `+00:00`
+        // for `Z`, or adds a fraction of zero, changed nothing.
+        let same_instant = || match (v.as_str(), r.as_str()) {
+            (Some(a), Some(b)) => matches!(
+                (chrono::DateTime::parse_from_rfc3339(a), chrono::DateTime::parse_from_rfc3339(b)),
+                (Ok(x), Ok(y)) if x == y
+            ),
+            _ => false,
+        };
+        if same || same_instant() {
             *v = r.clone();
         }
     }
@@ -625,4 +634,154 @@ pub fn import_identity(table: &ResourceTable, id: &str) -> Result<Value, Diagnos
         }
     }
     Ok(Value::object(attrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::konnect::KonnectTables;
+
+    fn object_of(table: &ResourceTable, json: Json) -> Value {
+        let ty = table.schema.block.implied_type();
+        let Type::Object { attrs, .. } = &ty else {
+            unreachable!()
+        };
+        let mut out = BTreeMap::new();
+        for (name, t) in attrs {
+            let v = match json.get(name) {
+                Some(j) => Value::from_json(j, t).unwrap(),
+                None => Value::null(t.clone()),
+            };
+            out.insert(name.clone(), v);
+        }
+        Value::object(out)
+    }
+
+    #[test]
+    fn bodies_use_json_names_unions_and_hooks() {
+        let tables = KonnectTables::load().unwrap();
+        let mesh = tables.resource("konnect_mesh").unwrap();
+        let attrs = &mesh.schema.block.attributes;
+        let mtls_json = serde_json::json!({"backends": [{"name": "ca-1", "type": "builtin",
+            "dp_cert": {"rotation": {"expiration": "1d"}}}]});
+        let mtls = meshform_lang::convert(
+            &Value::from_json(&mtls_json, &meshform_lang::implied_type(&mtls_json)).unwrap(),
+            &attrs["mtls"].constraint_type(),
+        )
+        .unwrap();
+        assert!(mtls.ty().to_string().starts_with("object({backends="));
+        let ms_json = serde_json::json!({"mode": {"str": "Exclusive"}});
+        let mesh_services = meshform_lang::convert(
+            &Value::from_json(&ms_json, &meshform_lang::implied_type(&ms_json)).unwrap(),
+            &attrs["mesh_services"].constraint_type(),
+        )
+        .unwrap();
+        let mut value = object_of(
+            mesh,
+            serde_json::json!({"cp_id": "cp-1", "name": "m", "type": "Mesh", "warnings": ["w"]}),
+        );
+        let mut entries = value.as_entries().unwrap().clone();
+        entries.insert("mtls".into(), mtls);
+        entries.insert("mesh_services".into(), mesh_services);
+        value = Value::object(entries);
+        let body = request_body(mesh, &value, true);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "meshServices": {"mode": "Exclusive"},
+                "mtls": {"backends": [{"dpCert": {"rotation": {"expiration": "1d"}}, "name": "ca-1", "type": "builtin"}]},
+                "name": "m",
+                "skipCreatingInitialPolicies": ["*"],
+                "type": "Mesh"
+            })
+        );
+        // The path parameter is in the URL, not the body.
+        let put = &mesh.api.create;
+        assert_eq!(
+            operation_path(mesh, put, &value).unwrap(),
+            "/v1/mesh/control-planes/cp-1/api/meshes/m"
+        );
+        // Decoding the body gives the object back, unions included.
+        let decoded = state_from_body(mesh, &body, &value);
+        assert_eq!(
+            decoded.get_attr("mesh_services"),
+            value.get_attr("mesh_services")
+        );
+        assert_eq!(decoded.get_attr("mtls"), value.get_attr("mtls"));
+        assert_eq!(decoded.get_attr("warnings"), value.get_attr("warnings"));
+    }
+
+    #[test]
+    fn control_plane_features_only_on_create() {
+        let tables = KonnectTables::load().unwrap();
+        let cp = tables.resource("konnect_mesh_control_plane").unwrap();
+        let value = object_of(
+            cp,
+            serde_json::json!({"name": "tf-cp", "id": "x", "created_at": "2025-01-01T00:00:00Z"}),
+        );
+        let create = request_body(cp, &value, true);
+        assert_eq!(create["features"][0]["type"], "MeshCreation");
+        assert!(create.get("id").is_none() && create.get("created_at").is_none());
+        let update = request_body(cp, &value, false);
+        assert_eq!(update, serde_json::json!({"name": "tf-cp"}));
+    }
+
+    #[test]
+    fn server_labels_tokens_and_timestamps_reconcile() {
+        let tables = KonnectTables::load().unwrap();
+        let mtp = tables.resource("konnect_mesh_traffic_permission").unwrap();
+        let planned = object_of(
+            mtp,
+            serde_json::json!({"cp_id": "c", "mesh": "m", "name": "n",
+            "type": "MeshTrafficPermission", "labels": {"team": "a"}}),
+        );
+        let server = serde_json::json!({"type": "MeshTrafficPermission", "mesh": "m", "name": "n",
+            "labels": {"team": "a", "kuma.io/mesh": "m"}, "creationTime": "2025-01-01T00:00:00.000Z"});
+        let state = state_from_body(mtp, &server, &planned);
+        assert_eq!(state.get_attr("labels"), planned.get_attr("labels"));
+        assert_eq!(state.get_attr("cp_id").unwrap().as_str(), Some("c"));
+        assert_eq!(
+            state.get_attr("creation_time").unwrap().as_str(),
+            Some("2025-01-01T00:00:00.000Z")
+        );
+
+        let token = tables
+            .resource("konnect_system_account_access_token")
+            .unwrap();
+        let prior = object_of(
+            token,
+            serde_json::json!({"account_id": "a", "id": "t", "token": "spat_x",
+            "expires_at": "2099-01-01T00:00:00Z"}),
+        );
+        let read =
+            serde_json::json!({"id": "t", "name": "n", "expires_at": "2099-01-01T00:00:00+00:00"});
+        let state = state_from_body(token, &read, &prior);
+        assert_eq!(state.get_attr("token").unwrap().as_str(), Some("spat_x"));
+        assert_eq!(
+            state.get_attr("expires_at").unwrap().as_str(),
+            Some("2099-01-01T00:00:00Z")
+        );
+        assert_eq!(state.get_attr("account_id").unwrap().as_str(), Some("a"));
+    }
+
+    #[test]
+    fn import_ids() {
+        let tables = KonnectTables::load().unwrap();
+        let mtp = tables.resource("konnect_mesh_traffic_permission").unwrap();
+        let v = import_identity(mtp, r#"{"cp_id":"c","mesh":"m","name":"n"}"#).unwrap();
+        assert_eq!(v.get_attr("mesh").unwrap().as_str(), Some("m"));
+        for bad in [
+            "c/m/n",
+            r#"{"cp_id":"c","mesh":"m"}"#,
+            r#"{"cp_id":"c","mesh":"m","name":"n","x":"y"}"#,
+        ] {
+            assert!(import_identity(mtp, bad).is_err(), "{bad}");
+        }
+        let account = tables.resource("konnect_system_account").unwrap();
+        let v = import_identity(account, "uuid-1").unwrap();
+        assert_eq!(v.get_attr("id").unwrap().as_str(), Some("uuid-1"));
+        let role = tables.resource("konnect_system_account_role").unwrap();
+        assert!(import_identity(role, "x").is_err());
+        assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
+    }
 }
