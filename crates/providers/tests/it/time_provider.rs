@@ -125,7 +125,17 @@ async fn guide_time_offset_matches_terraform() {
 
     // Re-planned with the same configuration: no change.
     let (again, replace) = plan(&p, "time_offset", &state, &cfg).await;
-    assert_eq!((again, replace), (state, 0));
+    assert_eq!((again, replace), (state.clone(), 0));
+    // The same from the state Terraform wrote, a year later.
+    let from_terraform = Value::from_json(stored, &state.ty()).unwrap();
+    let (again, replace) = plan(
+        &provider("2026-03-13T11:49:41Z"),
+        "time_offset",
+        &from_terraform,
+        &cfg,
+    )
+    .await;
+    assert_eq!((again, replace), (from_terraform, 0));
 }
 
 #[tokio::test]
