@@ -62,26 +62,37 @@ impl ReleaseCluster {
             .map(|v| v.git_version)
     }
 
+    /// The API resource serving a kind; `None` when the cluster does not
+    /// serve it.
     async fn resource(
         &self,
         api_version: &str,
         kind: &str,
-    ) -> Result<(ApiResource, Scope), Diagnostics> {
+    ) -> Result<Option<(ApiResource, Scope)>, Diagnostics> {
         let key = (api_version.to_string(), kind.to_string());
         if let Some(found) = self.kinds.lock().await.get(&key) {
-            return Ok(found.clone());
+            return Ok(Some(found.clone()));
         }
         let (group, version) = match api_version.split_once('/') {
             Some((g, v)) => (g, v),
             None => ("", api_version),
         };
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (resource, caps) = pinned_kind(&self.client, &gvk)
-            .await
-            .map_err(|e| api_error("Discovering", &format!("{api_version} {kind}"), &e))?;
+        let (resource, caps) = match pinned_kind(&self.client, &gvk).await {
+            Ok(found) => found,
+            Err(kube::Error::Discovery(_)) => return Ok(None),
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => {
+                return Err(api_error(
+                    "Discovering",
+                    &format!("{api_version} {kind}"),
+                    &e,
+                ))
+            }
+        };
         let found = (resource, caps.scope);
         self.kinds.lock().await.insert(key, found.clone());
-        Ok(found)
+        Ok(Some(found))
     }
 
     /// The API of an object and its name; namespaced objects without a
@@ -90,7 +101,7 @@ impl ReleaseCluster {
         &self,
         object: &Json,
         namespace: &str,
-    ) -> Result<(Api<DynamicObject>, String), Diagnostics> {
+    ) -> Result<Option<(Api<DynamicObject>, String)>, Diagnostics> {
         let api_version = object
             .get("apiVersion")
             .and_then(Json::as_str)
@@ -104,7 +115,9 @@ impl ReleaseCluster {
             .and_then(Json::as_str)
             .ok_or_else(|| invalid(&describe(object), "it has no metadata.name"))?
             .to_string();
-        let (resource, scope) = self.resource(api_version, kind).await?;
+        let Some((resource, scope)) = self.resource(api_version, kind).await? else {
+            return Ok(None);
+        };
         let api = match scope {
             Scope::Namespaced => {
                 let ns = object
@@ -116,12 +129,26 @@ impl ReleaseCluster {
             }
             Scope::Cluster => Api::all_with(self.client.clone(), &resource),
         };
-        Ok((api, name))
+        Ok(Some((api, name)))
     }
 
     /// Creates or updates an object by server-side apply.
     pub(crate) async fn apply(&self, object: &Json, namespace: &str) -> Result<Json, Diagnostics> {
-        let (api, name) = self.api_for(object, namespace).await?;
+        let Some((api, name)) = self.api_for(object, namespace).await? else {
+            return Err(Diagnostic::error(
+                "Unknown kind",
+                format!(
+                    "The cluster does not serve {} {}, so {} cannot be applied.",
+                    object
+                        .get("apiVersion")
+                        .and_then(Json::as_str)
+                        .unwrap_or(""),
+                    object.get("kind").and_then(Json::as_str).unwrap_or(""),
+                    describe(object)
+                ),
+            )
+            .into());
+        };
         let applied = api
             .patch(
                 &name,
@@ -135,7 +162,9 @@ impl ReleaseCluster {
 
     /// Deletes an object; one already gone is fine.
     pub(crate) async fn delete(&self, object: &Json, namespace: &str) -> Result<(), Diagnostics> {
-        let (api, name) = self.api_for(object, namespace).await?;
+        let Some((api, name)) = self.api_for(object, namespace).await? else {
+            return Ok(());
+        };
         match api.delete(&name, &DeleteParams::background()).await {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
@@ -144,7 +173,9 @@ impl ReleaseCluster {
     }
 
     async fn get(&self, object: &Json, namespace: &str) -> Result<Option<Json>, Diagnostics> {
-        let (api, name) = self.api_for(object, namespace).await?;
+        let Some((api, name)) = self.api_for(object, namespace).await? else {
+            return Ok(None);
+        };
         match api.get_opt(&name).await {
             Ok(found) => found
                 .map(|o| serde_json::to_value(&o).map_err(|e| invalid(&describe(object), e)))
@@ -236,10 +267,16 @@ impl ReleaseCluster {
     /// Helm's `lookup`: one object, or a `List` of every object of the kind
     /// when `name` is empty (in every namespace when `namespace` is empty).
     pub(crate) async fn lookup(&self, req: &LookupRequest) -> Result<Option<Json>, String> {
-        let (resource, scope) = self
+        let Some((resource, scope)) = self
             .resource(&req.api_version, &req.kind)
             .await
-            .map_err(|d| format!("{d:?}"))?;
+            .map_err(|d| format!("{d:?}"))?
+        else {
+            return Err(format!(
+                "the cluster does not serve {} {}",
+                req.api_version, req.kind
+            ));
+        };
         let api: Api<DynamicObject> = match (&scope, req.namespace.as_str()) {
             (Scope::Namespaced, ns) if !ns.is_empty() => {
                 Api::namespaced_with(self.client.clone(), ns, &resource)

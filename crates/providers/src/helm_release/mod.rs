@@ -19,7 +19,8 @@ use async_trait::async_trait;
 use meshform_helm::release::{self, Release, Status};
 use meshform_helm::values::{apply_set, apply_set_list, merge_values, parse_values};
 use meshform_helm::{
-    render_release, Capabilities, ChartRef, ReleaseContext, RenderOptions, SetKind, Values,
+    render_release, Capabilities, ChartRef, Hook, HookEvent, ReleaseContext, RenderOptions,
+    SetKind, Values,
 };
 use meshform_lang::schema::{ProviderSchema, Schema};
 use meshform_lang::{Clock, Diagnostic, Diagnostics, Type, Value};
@@ -131,6 +132,7 @@ struct ReleaseSettings {
     wait_for_jobs: bool,
     timeout: Duration,
     atomic: bool,
+    cleanup_on_fail: bool,
     max_history: usize,
     description: Option<String>,
     skip_crds: bool,
@@ -185,6 +187,7 @@ impl ReleaseSettings {
             wait_for_jobs: boolean(&v, "wait_for_jobs").unwrap_or(false),
             timeout: Duration::from_secs(number(&v, "timeout").unwrap_or(300).max(1) as u64),
             atomic: boolean(&v, "atomic").unwrap_or(false),
+            cleanup_on_fail: boolean(&v, "cleanup_on_fail").unwrap_or(false),
             max_history: number(&v, "max_history").unwrap_or(0).max(0) as usize,
             description: string(&v, "description").filter(|s| !s.is_empty()),
             skip_crds: boolean(&v, "skip_crds").unwrap_or(false),
@@ -494,15 +497,50 @@ impl HelmProvider {
         let result = self
             .deploy(&cluster, &settings, &rendered, upgrade, deployed.as_ref())
             .await;
-        if let Err(diagnostics) = result {
+        if let Err(mut diagnostics) = result {
             let mut failed = record.clone();
             failed.info.status = Status::Failed;
-            failed.info.description = "Release failed".into();
-            if settings.atomic && !upgrade {
-                self.remove_objects(&cluster, &settings.namespace, &record.manifest)
-                    .await?;
+            failed.info.description = if upgrade {
+                format!("Upgrade {:?} failed", settings.name)
             } else {
-                cluster.write_record(&failed, now.timestamp(), true).await?;
+                format!("Release {:?} failed", settings.name)
+            };
+            let recovery = match (&deployed, upgrade) {
+                (Some(previous), true) => {
+                    let written = cluster.write_record(&failed, now.timestamp(), true).await;
+                    if written.is_err() {
+                        written
+                    } else if settings.atomic {
+                        self.rollback(
+                            &cluster,
+                            &settings,
+                            previous,
+                            &record,
+                            &now_text,
+                            now.timestamp(),
+                        )
+                        .await
+                    } else if settings.cleanup_on_fail {
+                        self.remove_new_objects(
+                            &cluster,
+                            &settings.namespace,
+                            &record.manifest,
+                            &previous.manifest,
+                        )
+                        .await
+                    } else {
+                        Ok(())
+                    }
+                }
+                // An atomic install leaves nothing behind.
+                _ if settings.atomic => {
+                    self.remove_objects(&cluster, &settings.namespace, &record.manifest)
+                        .await
+                }
+                _ => cluster.write_record(&failed, now.timestamp(), true).await,
+            };
+            if let Err(more) = recovery {
+                diagnostics.0.extend(more.0);
             }
             return Err(diagnostics);
         }
@@ -560,22 +598,13 @@ impl HelmProvider {
             cluster.apply(&object.object, &settings.namespace).await?;
         }
         if let Some(previous) = previous.filter(|_| upgrade) {
-            let key = |o: &Json| {
-                (
-                    o.get("apiVersion").cloned(),
-                    o.get("kind").cloned(),
-                    o.pointer("/metadata/namespace").cloned(),
-                    o.pointer("/metadata/name").cloned(),
-                )
-            };
-            let keep: Vec<_> = plan.objects.iter().map(|o| key(&o.object)).collect();
-            let old = release::uninstall_order(&previous.manifest)
-                .map_err(|e| error("Previous release manifest is invalid", e))?;
-            for o in old {
-                if !keep.contains(&key(&o.object)) {
-                    cluster.delete(&o.object, &settings.namespace).await?;
-                }
-            }
+            self.remove_new_objects(
+                cluster,
+                &settings.namespace,
+                &previous.manifest,
+                &rendered.manifest(),
+            )
+            .await?;
         }
         if settings.wait {
             for object in &plan.objects {
@@ -592,6 +621,60 @@ impl HelmProvider {
         cluster
             .run_hooks(&plan.post_hooks, &settings.namespace, settings.timeout)
             .await
+    }
+
+    /// Puts the previous revision back after a failed upgrade, as Helm's
+    /// atomic upgrade does: its objects re-applied, objects only the
+    /// failed revision had removed, and a new revision recording the
+    /// rollback.
+    async fn rollback(
+        &self,
+        cluster: &ReleaseCluster,
+        settings: &ReleaseSettings,
+        previous: &Release,
+        failed: &Release,
+        now_text: &str,
+        unix_now: i64,
+    ) -> Result<(), Diagnostics> {
+        for mut object in manifest_in_order(&previous.manifest)? {
+            release::add_ownership(&mut object, &settings.name, &settings.namespace);
+            cluster.apply(&object, &settings.namespace).await?;
+        }
+        self.remove_new_objects(
+            cluster,
+            &settings.namespace,
+            &failed.manifest,
+            &previous.manifest,
+        )
+        .await?;
+        let mut restored = previous.clone();
+        restored.version = failed.version + 1;
+        restored.info.status = Status::Deployed;
+        restored.info.description = format!("Rollback to {}", previous.version);
+        restored.info.last_deployed = now_text.to_string();
+        cluster.write_record(&restored, unix_now, true).await?;
+        cluster
+            .write_record(&release::supersede(previous), unix_now, false)
+            .await
+    }
+
+    /// Deletes the objects of `manifest` that `kept` does not have.
+    async fn remove_new_objects(
+        &self,
+        cluster: &ReleaseCluster,
+        namespace: &str,
+        manifest: &str,
+        kept: &str,
+    ) -> Result<(), Diagnostics> {
+        let keep: Vec<_> = manifest_in_order(kept)?.iter().map(object_key).collect();
+        let objects = release::uninstall_order(manifest)
+            .map_err(|e| error("Release manifest is invalid", e))?;
+        for o in objects {
+            if !keep.contains(&object_key(&o.object)) {
+                cluster.delete(&o.object, namespace).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn remove_objects(
@@ -615,7 +698,22 @@ impl HelmProvider {
         let cluster = self.connect().await?;
         let records = cluster.records(&settings.name, &settings.namespace).await?;
         if let Some(last) = records.last() {
+            let hooks = |event| record_hooks(last, event);
+            cluster
+                .run_hooks(
+                    &hooks(HookEvent::PreDelete)?,
+                    &settings.namespace,
+                    settings.timeout,
+                )
+                .await?;
             self.remove_objects(&cluster, &settings.namespace, &last.manifest)
+                .await?;
+            cluster
+                .run_hooks(
+                    &hooks(HookEvent::PostDelete)?,
+                    &settings.namespace,
+                    settings.timeout,
+                )
                 .await?;
         }
         for r in &records {
@@ -693,6 +791,63 @@ impl HelmProvider {
         }
         Ok(Some(st))
     }
+}
+
+/// What identifies an object across revisions.
+type ObjectKey = (Option<Json>, Option<Json>, Option<Json>, Option<Json>);
+
+fn object_key(o: &Json) -> ObjectKey {
+    (
+        o.get("apiVersion").cloned(),
+        o.get("kind").cloned(),
+        o.pointer("/metadata/namespace").cloned(),
+        o.pointer("/metadata/name").cloned(),
+    )
+}
+
+/// The objects of a release manifest in the order it lists them (install
+/// order).
+fn manifest_in_order(manifest: &str) -> Result<Vec<Json>, Diagnostics> {
+    let mut out = Vec::new();
+    for doc in meshform_helm::manifest::split_documents(manifest) {
+        let object = meshform_helm::yaml::parse(&doc)
+            .map_err(|e| error("Release manifest is invalid", e))?;
+        if !object.is_null() {
+            out.push(object);
+        }
+    }
+    Ok(out)
+}
+
+/// The hooks of a stored release for one event, in execution order.
+fn record_hooks(record: &Release, event: HookEvent) -> Result<Vec<(Hook, Json)>, Diagnostics> {
+    let mut hooks: Vec<Hook> = record
+        .hooks
+        .iter()
+        .filter(|h| h.events.iter().any(|e| e == event.as_str()))
+        .map(|h| Hook {
+            name: h.name.clone(),
+            kind: h.kind.clone(),
+            path: h.path.clone(),
+            manifest: h.manifest.clone(),
+            events: h
+                .events
+                .iter()
+                .filter_map(|e| HookEvent::parse(e))
+                .collect(),
+            weight: h.weight,
+            delete_policies: h.delete_policies.clone(),
+        })
+        .collect();
+    hooks.sort_by(|a, b| a.weight.cmp(&b.weight).then_with(|| a.name.cmp(&b.name)));
+    hooks
+        .into_iter()
+        .map(|h| {
+            let object = meshform_helm::yaml::parse(&h.manifest)
+                .map_err(|e| error("Release hook is invalid", e))?;
+            Ok((h, object))
+        })
+        .collect()
 }
 
 fn metadata_revision(meta: &Value) -> i64 {

@@ -291,6 +291,11 @@ async fn install_upgrade_import_uninstall() {
     );
     assert!(record(&c, "apps", "rel", 1).await.is_none());
     assert!(record(&c, "apps", "rel", 2).await.is_none());
+    // The pre-delete hook ran (and, without a delete policy, stays).
+    let farewell = get(&c, "/api/v1/namespaces/apps/configmaps/rel-demo-farewell")
+        .await
+        .unwrap();
+    assert_eq!(farewell["data"]["said"], "bye");
     let gone = p
         .read_resource(ReadResourceRequest {
             type_name: TYPE.into(),
@@ -684,5 +689,87 @@ fn helm_schema_matches_what_terraform_saw() {
     assert_eq!(
         without_plan(ours.resources[TYPE].to_json()),
         want["resource_schemas"][TYPE]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atomic_releases_roll_back() {
+    let c = cluster("helm-atomic");
+    let (b, p) = configure(&c, &[]);
+    let null = Value::null(b.implied_type());
+    let good = config(
+        &b,
+        json!({"name": "at", "chart": demo_chart(), "values": ["greeting: hi\n"]}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &good).await;
+    let state = apply(p.as_ref(), &null, &planned, &good).await.unwrap();
+
+    // The upgrade fails after the ConfigMap was changed: atomic puts the
+    // first revision back as revision 3.
+    let broken = config(
+        &b,
+        json!({"name": "at", "chart": demo_chart(), "atomic": true,
+               "values": ["greeting: bye\nbroken: true\n"]}),
+    );
+    let planned = plan(p.as_ref(), &b, &state, &broken).await;
+    let err = apply(p.as_ref(), &state, &planned, &broken)
+        .await
+        .unwrap_err();
+    assert!(err.contains("Nothing"), "{err}");
+    let cm = get(&c, "/api/v1/namespaces/default/configmaps/at-demo")
+        .await
+        .unwrap();
+    assert_eq!(cm["data"]["greeting"], "hi");
+    assert_eq!(
+        cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "Helm"
+    );
+    let status = |r: Option<(Release, serde_json::Value)>| r.unwrap().0.info;
+    assert_eq!(
+        status(record(&c, "default", "at", 1).await).status.as_str(),
+        "superseded"
+    );
+    assert_eq!(
+        status(record(&c, "default", "at", 2).await).status.as_str(),
+        "failed"
+    );
+    let restored = status(record(&c, "default", "at", 3).await);
+    assert_eq!(restored.status.as_str(), "deployed");
+    assert_eq!(restored.description, "Rollback to 1");
+    let refreshed = p
+        .read_resource(ReadResourceRequest {
+            type_name: TYPE.into(),
+            current_state: state.clone(),
+            private: Vec::new(),
+        })
+        .await
+        .new_state
+        .unwrap();
+    assert_eq!(json_of(&refreshed)["metadata"][0]["revision"], 3);
+
+    // An atomic install that fails leaves nothing behind.
+    let bad = config(
+        &b,
+        json!({"name": "bad", "chart": demo_chart(), "atomic": true, "values": ["broken: true\n"]}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &bad).await;
+    assert!(apply(p.as_ref(), &null, &planned, &bad).await.is_err());
+    assert!(get(&c, "/api/v1/namespaces/default/configmaps/bad-demo")
+        .await
+        .is_none());
+    assert!(record(&c, "default", "bad", 1).await.is_none());
+
+    // Without atomic, the failed install is recorded as failed.
+    let failing = config(
+        &b,
+        json!({"name": "fails", "chart": demo_chart(), "values": ["broken: true\n"]}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &failing).await;
+    assert!(apply(p.as_ref(), &null, &planned, &failing).await.is_err());
+    assert_eq!(
+        status(record(&c, "default", "fails", 1).await)
+            .status
+            .as_str(),
+        "failed"
     );
 }
