@@ -218,3 +218,46 @@ async fn validation_and_import_through_the_factory() {
         Some("2026-11-26T10:15:00Z")
     );
 }
+
+/// The guide's `time_rotating` as Terraform stored it (start of the
+/// destroy scenario): the same object as meshform creates at that moment,
+/// and gone on refresh once its rotation time has passed.
+#[tokio::test]
+async fn guide_time_rotating_matches_terraform() {
+    let Some(path) =
+        meshform_testkit::shared_path("conformance/guide-plans/09-destroy/start.tfstate.json")
+    else {
+        return;
+    };
+    let state_json: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let stored = &state_json["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "time_rotating")
+        .unwrap()["instances"][0]["attributes"];
+    let cfg = config("time_rotating", &[("rotation_minutes", Value::int(1))]);
+    let null = Value::null(cfg.ty());
+    let p = provider(stored["rfc3339"].as_str().unwrap());
+    let (planned, _) = plan(&p, "time_rotating", &null, &cfg).await;
+    let created = apply(&p, "time_rotating", &null, &planned, &cfg).await;
+    assert_eq!(&created.to_json().unwrap(), stored);
+
+    let from_terraform = Value::from_json(stored, &cfg.ty()).unwrap();
+    let read = |time: &'static str| {
+        let state = from_terraform.clone();
+        async move {
+            provider(time)
+                .read_resource(ReadResourceRequest {
+                    type_name: "time_rotating".into(),
+                    current_state: state,
+                    private: Vec::new(),
+                })
+                .await
+                .new_state
+        }
+    };
+    assert!(read("2025-03-13T11:58:00Z").await.is_some());
+    // The destroy scenario ran at 12:30: Terraform reported it deleted.
+    assert!(read("2025-03-13T12:30:00Z").await.is_none());
+}
