@@ -239,7 +239,7 @@ impl Provider for KubernetesProvider {
                 }
             }
         };
-        let plan = match kind {
+        let mut plan = match kind {
             Kind::Manifest => manifest::plan(
                 &schema.block,
                 &req.prior_state,
@@ -253,6 +253,10 @@ impl Provider for KubernetesProvider {
                 &req.config,
             ),
         };
+        if matches!(kind, Kind::Secret | Kind::ConfigMap) {
+            plan.requires_replace
+                .extend(immutable_changes(&req.prior_state, &plan.planned));
+        }
         PlanResourceChangeResponse {
             planned_state: Some(plan.planned),
             requires_replace: plan.requires_replace,
@@ -415,6 +419,23 @@ impl Provider for KubernetesProvider {
             ..Default::default()
         }
     }
+}
+
+/// The API server refuses to change the data of an immutable secret or
+/// config map, so the provider replaces it instead.
+fn immutable_changes(prior: &Value, planned: &Value) -> Vec<AttrPath> {
+    if prior.is_null() || planned.is_null() || values::boolean(prior, "immutable") != Some(true) {
+        return Vec::new();
+    }
+    ["data", "binary_data"]
+        .into_iter()
+        .filter(|name| {
+            let before = prior.get_attr(name).map(|v| v.clone().unmark_deep());
+            let after = planned.get_attr(name).map(|v| v.clone().unmark_deep());
+            before != after
+        })
+        .map(|name| vec![meshform_lang::PathStep::Attr(name.to_string())])
+        .collect()
 }
 
 /// Splits an import id `namespace/name` (a bare `name` means `default`).

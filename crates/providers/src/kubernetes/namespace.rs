@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, DeleteParams, PostParams};
 use meshform_lang::{Diagnostics, Value};
 use serde_json::{json, Value as Json};
 
-use super::values::{attr_json, metadata, metadata_state, object_meta, string};
+use super::values::{attr_json, boolean, metadata, metadata_state, object_meta, string};
 use super::{api_error, is_not_found};
 
 fn name_of(state: &Value) -> String {
@@ -59,7 +59,37 @@ pub async fn apply(
             .await
             .map_err(|e| api_error("Updating", &format!("namespace {name:?}"), &e))?
     };
+    if create && boolean(planned, "wait_for_default_service_account") == Some(true) {
+        wait_for_default_service_account(api.into_client(), &name).await?;
+    }
     Ok(state_json(&ns, planned))
+}
+
+/// Waits (up to the provider's one-minute limit) until the service account
+/// controller has made the namespace's `default` ServiceAccount.
+async fn wait_for_default_service_account(
+    client: kube::Client,
+    name: &str,
+) -> Result<(), Diagnostics> {
+    let accounts: Api<ServiceAccount> = Api::namespaced(client, name);
+    for _ in 0..600 {
+        match accounts.get_opt("default").await {
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => {
+                return Err(api_error(
+                    "Reading",
+                    &format!("the default service account of namespace {name:?}"),
+                    &e,
+                ))
+            }
+        }
+    }
+    Err(meshform_lang::Diagnostic::error(
+        "Error while creating",
+        format!("Namespace {name:?} got no default service account within a minute."),
+    )
+    .into())
 }
 
 /// Reads the namespace; `None` when it is gone.

@@ -655,3 +655,142 @@ pub(crate) fn without_plan(mut doc: serde_json::Value) -> serde_json::Value {
     }
     doc
 }
+
+/// A provider block with only `host` and an `exec` credential plugin
+/// reaches the cluster without any kubeconfig file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_and_exec_plugin_without_kubeconfig() {
+    let c = cluster("exec");
+    let factory = KubernetesFactory::new();
+    let provider_block = factory.schema().provider.block.clone();
+    let credential = r#"{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"from-exec"}}"#;
+    let provider_config = Value::from_json(
+        &json!({
+            "host": c.sandbox.kubernetes_url(),
+            "exec": [{
+                "api_version": "client.authentication.k8s.io/v1beta1",
+                "command": "sh",
+                "args": ["-c", format!("test \"$GREETING\" = hi && printf '%s' '{credential}'")],
+                "env": {"GREETING": "hi"},
+            }],
+        }),
+        &provider_block.implied_type(),
+    )
+    .unwrap();
+    let settings = ConnectionSettings::from_value(&provider_config);
+    let resolved = resolve(&settings, &BTreeMap::new()).unwrap();
+    assert_eq!(
+        resolved.source,
+        ConnectionSource::Host(c.sandbox.kubernetes_url().to_string())
+    );
+    let p = factory
+        .configure(ConfigureRequest {
+            config: provider_config,
+            offline: false,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::new(),
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    let ty = "kubernetes_namespace_v1";
+    let b = block(&factory, ty);
+    let cfg = config(&b, json!({"metadata": [{"name": "via-exec"}]}));
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    assert_eq!(json_of(&state)["id"], "via-exec");
+
+    // A failing plugin is reported, not a panic.
+    let broken = Value::from_json(
+        &json!({
+            "host": c.sandbox.kubernetes_url(),
+            "exec": [{"api_version": "client.authentication.k8s.io/v1beta1", "command": "false"}],
+        }),
+        &provider_block.implied_type(),
+    )
+    .unwrap();
+    let p = factory
+        .configure(ConfigureRequest {
+            config: broken,
+            offline: false,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::new(),
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    let r = p
+        .import_resource_state(ImportResourceStateRequest {
+            type_name: ty.into(),
+            id: "via-exec".into(),
+        })
+        .await;
+    assert!(r.diagnostics.has_errors());
+}
+
+/// `wait_for_default_service_account` holds the create until the
+/// namespace's `default` ServiceAccount exists (made here, as the service
+/// account controller would).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_waits_for_its_default_service_account() {
+    let c = cluster("ns-wait");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_namespace";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({"metadata": [{"name": "waiting"}], "wait_for_default_service_account": true}),
+    );
+    let base = c.sandbox.kubernetes_url().to_string();
+    let controller = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        loop {
+            let ns = http
+                .get(format!("{base}/api/v1/namespaces/waiting"))
+                .send()
+                .await
+                .unwrap();
+            if ns.status().is_success() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let created = http
+            .post(format!("{base}/api/v1/namespaces/waiting/serviceaccounts"))
+            .header("Content-Type", "application/json")
+            .body(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{}", created.status());
+    });
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    controller.await.unwrap();
+    assert_eq!(json_of(&state)["wait_for_default_service_account"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immutable_secret_data_changes_replace_it() {
+    let c = cluster("immutable");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_secret_v1";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({"metadata": [{"name": "frozen"}], "data": {"k": "1"}, "immutable": true}),
+    );
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    assert_eq!(json_of(&state)["immutable"], true);
+    let changed = config(
+        &b,
+        json!({"metadata": [{"name": "frozen"}], "data": {"k": "2"}, "immutable": true}),
+    );
+    let plan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: state.clone(),
+            proposed_new_state: proposed_new_state(&b, &state, &changed),
+            config: changed,
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_eq!(
+        plan.requires_replace,
+        vec![vec![meshform_lang::PathStep::Attr("data".into())]]
+    );
+}
