@@ -9,6 +9,7 @@ mod commands;
 mod files;
 mod output;
 mod planfile;
+mod sandbox_mode;
 mod world;
 
 use std::process::ExitCode;

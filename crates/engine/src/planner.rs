@@ -55,6 +55,10 @@ pub struct PlanOptions {
     pub workspace: String,
     /// Environment variables providers may fall back to.
     pub env: BTreeMap<String, String>,
+    /// Provider arguments set by the run rather than the configuration,
+    /// by provider source (`kong/konnect` → `server_url`): how `-sandbox`
+    /// points providers at the local servers without editing any file.
+    pub provider_overrides: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 /// Values known so far in one module.
@@ -669,6 +673,25 @@ impl Walker<'_, '_> {
                 v
             }
             None => crate::decode::empty_value(&schema.provider.block),
+        };
+        let config = match self
+            .opts
+            .provider_overrides
+            .get(&meshform_providers::provider::normalize_source(&source))
+        {
+            Some(overrides) => {
+                let mut attrs = match config.data() {
+                    Data::Object(m) => m.clone(),
+                    _ => BTreeMap::new(),
+                };
+                for (k, v) in overrides {
+                    if attrs.contains_key(k) {
+                        attrs.insert(k.clone(), v.clone());
+                    }
+                }
+                Value::object(attrs)
+            }
+            None => config,
         };
         if !self.opts.offline {
             self.diags.extend(factory.validate_provider_config(&config));

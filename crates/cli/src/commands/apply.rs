@@ -4,14 +4,12 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use meshform_engine::plan::{Action, Plan, PlanMode};
-use meshform_engine::planner::{apply, ApplyTarget, PlanOptions};
+use meshform_engine::planner::{apply, ApplyTarget};
 use meshform_engine::render::Footer;
 use meshform_engine::sink::ApplyEvent;
-use meshform_lang::FixedClock;
 
 use crate::commands::plan::{make_plan, render, PlanArgs};
 use crate::output::print_diagnostics;
@@ -159,8 +157,8 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
             return Ok(ExitCode::from(1));
         }
     }
-    let dir = Path::new(".");
-    let mut store = crate::commands::state::open_for_write(&a.plan.state, "apply")?;
+    let state_opts = crate::commands::plan::state_opts_for(&a.plan);
+    let mut store = crate::commands::state::open_for_write(&state_opts, "apply")?;
     if a.plan.lock.lock {
         store
             .lock(&meshform_state::LockRequest {
@@ -170,22 +168,9 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
             })
             .map_err(crate::commands::state::explain)?;
     }
-    let registry = world::registry(dir)?;
-    let (variables, _) = world::variables(&run.module, false, a.plan.offline);
+    let registry = world::registry(Path::new("."))?;
     let (prior, _) = world::prior_state(Some(&store), &run.schemas)?;
-    let opts = PlanOptions {
-        mode,
-        refresh: a.plan.refresh,
-        offline: a.plan.offline,
-        targets: Vec::new(),
-        replace: Vec::new(),
-        variables,
-        clock: Arc::new(FixedClock(run.now)),
-        files: Arc::new(crate::files::DirFiles::new(dir)),
-        root_dir: dir.to_path_buf(),
-        workspace: store.workspace().to_owned(),
-        env: world::environment(),
-    };
+    let opts = run.opts.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -248,7 +233,11 @@ fn print_outputs(p: &Plan, mode: PlanMode) {
 }
 
 fn check_not_stale(saved: &planfile::SavedPlan, a: &Args) -> anyhow::Result<()> {
-    let store = crate::commands::state::open(&a.plan.state, "apply", true)?;
+    let store = crate::commands::state::open(
+        &crate::commands::plan::state_opts_for(&a.plan),
+        "apply",
+        true,
+    )?;
     let (lineage, serial) = match &store {
         Some(s) => s
             .lineage_and_serial()

@@ -49,6 +49,10 @@ pub struct PlanArgs {
     #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", action = clap::ArgAction::Set)]
     pub input: bool,
+    /// Run against the embedded sandbox (local Konnect and Kubernetes
+    /// servers backed by .meshform/sandbox.db); any token is accepted.
+    #[arg(long)]
+    pub sandbox: bool,
     /// How many operations run at once during apply.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
@@ -73,6 +77,11 @@ pub struct Args {
 /// A finished plan with everything needed to show or save it.
 pub struct PlannedRun {
     pub plan: Plan,
+    /// The options the plan ran with, for the apply that follows.
+    pub opts: PlanOptions,
+    /// The sandbox, held so that its servers run until the command ends.
+    #[allow(dead_code)]
+    pub sandbox: Option<crate::sandbox_mode::SandboxRun>,
     pub schemas: meshform_lang::schema::Schemas,
     pub lineage: String,
     pub serial: u64,
@@ -106,13 +115,21 @@ pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Op
     }
     let now = world::clock(a.at.as_deref())?;
     let schemas = world::schemas(&registry);
-    let (variables, var_diags) = world::variables(&module, a.input, a.offline);
+    // Offline previews and the sandbox need no credentials: unset
+    // variables become unknown there.
+    let (variables, var_diags) = world::variables(&module, a.input, a.offline || a.sandbox);
     diags.extend(var_diags);
     if diags.has_errors() {
         print_diagnostics(&diags, &sources, g);
         return Ok(None);
     }
-    let store = crate::commands::state::open(&a.state, "plan", true)?;
+    let sandbox = if a.sandbox {
+        Some(crate::sandbox_mode::SandboxRun::start(dir)?)
+    } else {
+        None
+    };
+    let state_opts = state_opts_for(a);
+    let store = crate::commands::state::open(&state_opts, "plan", true)?;
     let (prior, prior_diags) = world::prior_state(store.as_ref(), &schemas)?;
     diags.extend(prior_diags);
     for (addr, obj) in &prior.objects {
@@ -139,7 +156,14 @@ pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Op
             .as_ref()
             .map(|s| s.workspace().to_owned())
             .unwrap_or_else(|| "default".into()),
-        env: world::environment(),
+        env: match &sandbox {
+            Some(s) => s.environment(world::environment()),
+            None => world::environment(),
+        },
+        provider_overrides: sandbox
+            .as_ref()
+            .map(|s| s.provider_overrides())
+            .unwrap_or_default(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -153,12 +177,23 @@ pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Op
     }
     Ok(Some(PlannedRun {
         plan: p,
+        opts,
+        sandbox,
         schemas,
         lineage: prior.lineage.clone(),
         serial: prior.serial,
         now,
         module,
     }))
+}
+
+/// The state options of a run: sandbox runs keep their own database.
+pub fn state_opts_for(a: &PlanArgs) -> StateOpts {
+    let mut s = a.state.clone();
+    if a.sandbox && s.state.is_none() {
+        s.state = Some(PathBuf::from(crate::sandbox_mode::SANDBOX_STATE_PATH));
+    }
+    s
 }
 
 /// Renders a plan with meshform's wording and the run's colours.

@@ -240,6 +240,7 @@ fn plan_step(scenario: &Path, n: usize, schemas: &Schemas) -> String {
         root_dir: work.path().to_path_buf(),
         workspace: "default".into(),
         env: BTreeMap::new(),
+        provider_overrides: BTreeMap::new(),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -468,6 +469,7 @@ fn guide_plan_step(root: &Path, scenario: &Path, n: usize) -> (String, meshform_
         root_dir: work.path().to_path_buf(),
         workspace: "default".into(),
         env: BTreeMap::new(),
+        provider_overrides: BTreeMap::new(),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
