@@ -773,3 +773,35 @@ async fn atomic_releases_roll_back() {
         "failed"
     );
 }
+
+/// The provider's `kubernetes` block is where the connection comes from
+/// when it is set (no environment at all here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubernetes_block_configures_the_connection() {
+    let c = cluster("helm-block");
+    let factory = HelmFactory::new();
+    let schema = factory.schema();
+    let provider_config = Value::from_json(
+        &json!({"kubernetes": [{"config_path": c.kubeconfig.display().to_string()}]}),
+        &schema.provider.block.implied_type(),
+    )
+    .unwrap();
+    let p = factory
+        .configure(ConfigureRequest {
+            config: provider_config,
+            offline: false,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::from([(
+                "HELM_CACHE_HOME".to_string(),
+                scratch_dir("helm-block-cache").display().to_string(),
+            )]),
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    let b = schema.resources[TYPE].block.clone();
+    let null = Value::null(b.implied_type());
+    let cfg = config(&b, json!({"name": "blk", "chart": demo_chart()}));
+    let planned = plan(p.as_ref(), &b, &null, &cfg).await;
+    let state = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap();
+    assert_eq!(json_of(&state)["status"], "deployed");
+    assert!(record(&c, "default", "blk", 1).await.is_some());
+}

@@ -414,6 +414,47 @@ async fn manifest_server_side_apply_and_drift() {
     assert_eq!(m["data"], json!({"k": "v"}));
     assert!(m["metadata"].get("uid").is_none());
 
+    // Custom resources: a CRD, then an object of its kind.
+    let crd = config(
+        &b,
+        json!({"manifest": {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "gadgets.example.meshform.dev"},
+            "spec": {
+                "group": "example.meshform.dev",
+                "names": {"kind": "Gadget", "plural": "gadgets", "singular": "gadget", "listKind": "GadgetList"},
+                "scope": "Namespaced",
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                              "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}],
+            },
+        }}),
+    );
+    plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &crd).await;
+    let gadget = config(
+        &b,
+        json!({"manifest": {
+            "apiVersion": "example.meshform.dev/v1",
+            "kind": "Gadget",
+            "metadata": {"name": "g1", "namespace": "default"},
+            "spec": {"size": 3, "tags": ["a", "b"]},
+        }}),
+    );
+    let (_, g) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &gadget).await;
+    assert_eq!(
+        json_of(&g)["object"]["spec"],
+        json!({"size": 3, "tags": ["a", "b"]})
+    );
+    let fetched = reqwest::get(format!(
+        "{}/apis/example.meshform.dev/v1/namespaces/default/gadgets/g1",
+        c.sandbox.kubernetes_url()
+    ))
+    .await
+    .unwrap();
+    assert!(fetched.status().is_success());
+    destroy(p.as_ref(), &b, ty, &g).await;
+    assert_eq!(read(p.as_ref(), ty, &g).await, None);
+
     // A new name replaces the object.
     let renamed = config(
         &b,
@@ -530,6 +571,33 @@ fn kubeconfig_sources_in_precedence_order() {
         ..ConnectionSettings::default()
     };
     check(&merged, &env(&[]), "http://127.0.0.1:1002");
+    // KUBE_CONFIG_PATHS lists several files; KUBE_CTX picks the context.
+    let paths = std::env::join_paths([&kubeconfig, &env_path]).unwrap();
+    let listed = env(&[
+        ("KUBE_CONFIG_PATHS", paths.to_str().unwrap()),
+        ("KUBE_CTX", "envpath"),
+    ]);
+    let c = resolve(&none, &listed).unwrap();
+    assert_eq!(c.context, "envpath");
+    assert_eq!(
+        c.source,
+        ConnectionSource::KubeConfigPathEnv(vec![kubeconfig.clone(), env_path.clone()])
+    );
+    // The first file defines cluster "c", so both contexts reach it.
+    assert_eq!(c.server(), Some("http://127.0.0.1:1003"));
+    // config_context_cluster points the context at another cluster entry.
+    let two_clusters = dir.join("two");
+    std::fs::write(
+        &two_clusters,
+        "clusters:\n- name: a\n  cluster:\n    server: http://127.0.0.1:2001\n- name: b\n  cluster:\n    server: http://127.0.0.1:2002\ncontexts:\n- name: x\n  context:\n    cluster: a\n    user: u\ncurrent-context: x\nusers:\n- name: u\n  user: {}\n",
+    )
+    .unwrap();
+    let switched = ConnectionSettings {
+        config_path: Some(two_clusters.display().to_string()),
+        config_context_cluster: Some("b".into()),
+        ..ConnectionSettings::default()
+    };
+    check(&switched, &env(&[]), "http://127.0.0.1:2002");
 }
 
 #[test]
