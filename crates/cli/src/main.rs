@@ -65,6 +65,8 @@ enum Command {
     Destroy(commands::apply::Args),
     /// Show a saved plan, or the current state.
     Show(commands::show::Args),
+    /// Print the dependency graph in Graphviz DOT.
+    Graph(commands::graph::Args),
     /// Advanced state management.
     #[command(subcommand)]
     State(commands::state::StateCommand),
@@ -118,6 +120,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => commands::validate::run(a, g),
         Command::Plan(a) => commands::plan::run(a, g),
         Command::Show(a) => commands::show::run(a, g),
+        Command::Graph(a) => commands::graph::run(a, g),
         Command::Apply(a) => commands::apply::run(a, g, false),
         Command::Destroy(a) => commands::apply::run(a, g, true),
         Command::State(c) => commands::state::run_state(c, g),

@@ -72,6 +72,114 @@ struct ModuleScope {
     outputs: BTreeMap<String, Value>,
 }
 
+/// Applies the root module's `moved` blocks to the prior state: objects at
+/// a `from` address that has no object at its `to` address are renamed.
+/// Returns the moved state and new address → previous address.
+fn apply_moved_blocks(
+    root: &Module,
+    prior: &PriorState,
+) -> (
+    PriorState,
+    BTreeMap<ResourceInstance, ResourceInstance>,
+    Diagnostics,
+) {
+    let mut diags = Diagnostics::default();
+    let mut out = prior.clone();
+    let mut moves = BTreeMap::new();
+    for m in &root.moved {
+        let text = |e: &Expr| {
+            let r = e.range();
+            e.file.text[r.start.byte..r.end.byte].trim().to_owned()
+        };
+        let (from, to) = match (
+            ResourceInstance::parse(&text(&m.from)),
+            ResourceInstance::parse(&text(&m.to)),
+        ) {
+            (Ok(f), Ok(t)) => (f, t),
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        "Unsupported moved block",
+                        "meshform moves resources and resource instances; module moves are not supported yet.",
+                    )
+                    .with_subject(m.decl_range.clone()),
+                );
+                continue;
+            }
+        };
+        if from.resource.ty != to.resource.ty {
+            diags.push(
+                Diagnostic::error(
+                    "Resource type mismatch",
+                    format!(
+                        "This statement declares a move from {from} to {to}, which is a resource of a different type."
+                    ),
+                )
+                .with_subject(m.decl_range.clone()),
+            );
+            continue;
+        }
+        let whole_resource = from.key == InstanceKey::None && to.key == InstanceKey::None;
+        let matching: Vec<ResourceInstance> = out
+            .objects
+            .keys()
+            .filter(|a| {
+                a.abs_resource() == from.abs_resource() && (whole_resource || a.key == from.key)
+            })
+            .cloned()
+            .collect();
+        for old in matching {
+            let new = ResourceInstance {
+                key: if whole_resource {
+                    old.key.clone()
+                } else {
+                    to.key.clone()
+                },
+                ..to.clone()
+            };
+            if out.objects.contains_key(&new) {
+                continue;
+            }
+            if let Some(obj) = out.objects.remove(&old) {
+                out.objects.insert(new.clone(), obj);
+                moves.insert(new, old);
+            }
+        }
+    }
+    (out, moves, diags)
+}
+
+/// With `-target`: the targeted resources and everything they depend on;
+/// `None` when nothing is targeted.
+fn targeted_nodes(
+    graph: &graph::Graph,
+    targets: &[ResourceInstance],
+) -> Option<BTreeSet<petgraph::graph::NodeIndex>> {
+    if targets.is_empty() {
+        return None;
+    }
+    let mut stack: Vec<_> = graph
+        .graph
+        .node_indices()
+        .filter(|i| {
+            let n = &graph.graph[*i];
+            let NodeKind::Resource(r) = &n.kind else {
+                return false;
+            };
+            targets
+                .iter()
+                .any(|t| &t.resource == r && module_instance(&n.module) == t.module)
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    while let Some(i) = stack.pop() {
+        if seen.insert(i) {
+            stack.extend(graph.dependencies(i));
+        }
+    }
+    Some(seen)
+}
+
 /// Where an apply walk writes and reports.
 pub struct ApplyTarget<'a> {
     pub sink: &'a mut dyn crate::sink::StateSink,
@@ -110,6 +218,8 @@ async fn walk(
     applying: Option<ApplyTarget<'_>>,
 ) -> (Plan, Diagnostics) {
     let (graph, diags) = graph::build(root);
+    let (moved_prior, moves, move_diags) = apply_moved_blocks(root, prior);
+    let prior = &moved_prior;
     let mut w = Walker {
         root,
         prior,
@@ -126,8 +236,11 @@ async fn walk(
         applying,
         failed: BTreeSet::new(),
         graph: &graph,
+        moves,
     };
     w.diags.extend(diags);
+    w.diags.extend(move_diags);
+    w.commit_moves();
     if w.diags.has_errors() {
         return (w.finish(BTreeMap::new()), w.diags);
     }
@@ -144,7 +257,23 @@ async fn walk(
         order.reverse();
         order.sort_by_key(|i| !matches!(graph.graph[*i].kind, NodeKind::Provider(..)));
     }
+    let targeted = targeted_nodes(&graph, &opts.targets);
+    if targeted.is_some() {
+        w.diags.push(Diagnostic::warning(
+            "Resource targeting is in effect",
+            "You are creating a plan with the -target option, which means that the result of this plan may not represent all of the changes requested by the current configuration. The -target option is not for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when the provider suggests using it as part of an error message.",
+        ));
+    }
     for idx in order {
+        if let Some(allowed) = &targeted {
+            if matches!(
+                graph.graph[idx].kind,
+                NodeKind::Resource(_) | NodeKind::Output(_)
+            ) && !allowed.contains(&idx)
+            {
+                continue;
+            }
+        }
         if w.dependency_failed(idx) {
             w.failed.insert(idx);
             continue;
@@ -156,7 +285,9 @@ async fn walk(
             w.failed.insert(idx);
         }
     }
-    w.orphans().await;
+    if targeted.is_none() {
+        w.orphans().await;
+    }
     let outputs = w.output_changes();
     w.commit_outputs(&outputs);
     (w.finish(outputs), w.diags)
@@ -184,6 +315,8 @@ struct Walker<'a, 'b> {
     /// Nodes that failed (or were skipped because a dependency failed).
     failed: BTreeSet<petgraph::graph::NodeIndex>,
     graph: &'a graph::Graph,
+    /// Objects `moved` blocks renamed: new address → previous one.
+    moves: BTreeMap<ResourceInstance, ResourceInstance>,
 }
 
 #[derive(Clone)]
@@ -294,6 +427,21 @@ impl Walker<'_, '_> {
     fn emit(&self, e: crate::sink::ApplyEvent) {
         if let Some(t) = &self.applying {
             (t.events)(e);
+        }
+    }
+
+    /// Records `moved` renames in the state before anything is applied.
+    fn commit_moves(&mut self) {
+        let Some(t) = self.applying.as_mut() else {
+            return;
+        };
+        for (new, old) in &self.moves {
+            if let Err(e) = t.sink.move_object(old, new) {
+                self.diags.push(Diagnostic::error(
+                    "Failed to save state",
+                    format!("Moving {old} to {new} in the state failed: {e}."),
+                ));
+            }
         }
     }
 
@@ -1155,6 +1303,7 @@ impl Walker<'_, '_> {
         let mut c = change(addr, &provider_addr, action, prior.clone(), after.clone());
         c.reason = reason;
         c.required_replace = replace_paths;
+        c.prev_run_addr = self.moves.get(addr).cloned();
         self.changes.push(c);
         if self.applying.is_none() || action == Action::NoOp {
             return after;

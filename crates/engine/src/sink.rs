@@ -54,6 +54,8 @@ pub trait StateSink {
     fn put(&mut self, obj: &StateObject) -> Result<(), String>;
     fn delete(&mut self, addr: &ResourceInstance, deposed: Option<&str>) -> Result<(), String>;
     fn depose(&mut self, addr: &ResourceInstance, key: &str) -> Result<(), String>;
+    fn move_object(&mut self, from: &ResourceInstance, to: &ResourceInstance)
+        -> Result<(), String>;
     fn set_output(&mut self, name: &str, value: Option<(&Value, bool)>) -> Result<(), String>;
 }
 
@@ -197,6 +199,19 @@ impl StateSink for StateStore {
         self.commit(vec![Change::Depose {
             addr: state_addr(addr),
             key: key.to_owned(),
+        }])
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
+    fn move_object(
+        &mut self,
+        from: &ResourceInstance,
+        to: &ResourceInstance,
+    ) -> Result<(), String> {
+        self.commit(vec![Change::Move {
+            from: state_addr(from),
+            to: state_addr(to),
         }])
         .map(|_| ())
         .map_err(|e| e.to_string())

@@ -149,7 +149,7 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
     } else {
         let text = render(&run, Footer::None, g);
         print!("{text}");
-        if !crate::commands::plan::has_changes(&run.plan) {
+        if !run.plan.can_apply() {
             return Ok(ExitCode::SUCCESS);
         }
         if !a.auto_approve && !approve(mode == PlanMode::Destroy, g)? {

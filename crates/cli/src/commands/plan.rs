@@ -207,15 +207,6 @@ pub fn render(run: &PlannedRun, footer: Footer, g: &Globals) -> String {
     render_plan(&run.plan, &run.schemas, &opts)
 }
 
-pub fn has_changes(p: &Plan) -> bool {
-    p.changes
-        .iter()
-        .any(|c| c.action != meshform_engine::plan::Action::NoOp)
-        || p.output_changes
-            .values()
-            .any(|c| c.action != meshform_engine::plan::Action::NoOp)
-}
-
 pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let mode = if a.plan.destroy {
         PlanMode::Destroy
@@ -235,7 +226,7 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         crate::planfile::save(path, &run)?;
     }
     let _ = Diagnostics::default();
-    Ok(if a.detailed_exitcode && has_changes(&run.plan) {
+    Ok(if a.detailed_exitcode && run.plan.can_apply() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

@@ -171,3 +171,130 @@ fn offline_plan_of_the_guide_needs_no_credentials() {
         "{stdout}"
     );
 }
+
+#[test]
+fn graph_of_the_guide_renders_with_graphviz() {
+    let guide = meshform_testkit::testdata("guide");
+    let r = meshform(&guide, &["graph"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("digraph {"));
+    assert!(r.stdout.contains(
+        "\"[root] konnect_mesh.mesh1\" -> \"[root] konnect_mesh_control_plane.my_meshcontrolplane\""
+    ));
+    let destroy = meshform(&guide, &["graph", "-type=destroy"]);
+    assert!(destroy.stdout.contains(
+        "\"[root] konnect_mesh_control_plane.my_meshcontrolplane\" -> \"[root] konnect_mesh.mesh1\""
+    ));
+    let dot_available = Command::new("dot").arg("-V").output().is_ok();
+    if !dot_available {
+        if std::env::var("MESHFORM_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+            panic!("Graphviz `dot` is required in CI (.ci/run installs it)");
+        }
+        eprintln!("skipped: Graphviz dot is not installed");
+        return;
+    }
+    use std::io::Write;
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(r.stdout.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "dot rejected the graph");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+}
+
+#[test]
+fn a_failing_object_stops_only_its_dependents() {
+    // `fake_thing` is known only by its schema, so applying it fails;
+    // the independent time_static is still created and saved.
+    let Some(schema) = meshform_testkit::shared_path("conformance/plans/schema.json") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"fake_thing\" \"a\" {\n  name = \"x\"\n}\nresource \"time_offset\" \"after_a\" {\n  offset_days = 1\n  depends_on = [fake_thing.a]\n}\nresource \"time_static\" \"independent\" {}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .arg(format!("-chdir={}", dir.path().display()))
+        .args(["apply", "-auto-approve"])
+        .env("NO_COLOR", "1")
+        .env("MESHFORM_PROVIDER_SCHEMAS", &schema)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot apply"), "{stderr}");
+    let r = meshform(dir.path(), &["state", "list"]);
+    assert_eq!(r.stdout.trim(), "time_static.independent");
+}
+
+#[test]
+fn plans_with_the_same_clock_are_byte_identical() {
+    let dir = workdir();
+    let a = meshform(dir.path(), &["plan", "-at=2026-11-26T10:15:01Z"]);
+    let b = meshform(dir.path(), &["plan", "-at=2026-11-26T10:15:01Z"]);
+    assert_eq!(a.code, 0);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn target_plans_only_the_target_and_its_dependencies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"time_static\" \"base\" {}\nresource \"time_offset\" \"t\" {\n  offset_days = 1\n  triggers = { base = time_static.base.id }\n}\nresource \"time_static\" \"other\" {}\n",
+    )
+    .unwrap();
+    let r = meshform(dir.path(), &["plan", "-target=time_offset.t"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("# time_offset.t will be created"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("# time_static.base will be created"));
+    assert!(!r.stdout.contains("time_static.other"), "{}", r.stdout);
+    assert!(r.stdout.contains("Plan: 2 to add"));
+    assert!(
+        r.stdout.contains("Resource targeting is in effect"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn moved_blocks_rename_objects_instead_of_replacing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("main.tf"), "resource \"time_static\" \"old\" {}\n").unwrap();
+    let r = meshform(d, &["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(
+        d.join("main.tf"),
+        "resource \"time_static\" \"new\" {}\nmoved {\n  from = time_static.old\n  to   = time_static.new\n}\n",
+    )
+    .unwrap();
+    let r = meshform(d, &["plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("# time_static.old has moved to time_static.new"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("will be created"), "{}", r.stdout);
+    let r = meshform(d, &["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = meshform(d, &["state", "list"]);
+    assert_eq!(r.stdout.trim(), "time_static.new");
+}
