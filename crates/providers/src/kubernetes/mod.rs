@@ -66,11 +66,14 @@ impl ProviderFactory for KubernetesFactory {
 
     fn configure(&self, req: ConfigureRequest) -> Result<Arc<dyn Provider>, Diagnostics> {
         let settings = ConnectionSettings::from_value(&req.config);
-        Ok(Arc::new(KubernetesProvider::new(
+        let ignored = IgnoredKeys::from_config(&req.config)?;
+        let mut provider = KubernetesProvider::new(
             self.schema.clone(),
             connection::resolve(&settings, &req.env),
             req.offline,
-        )))
+        );
+        provider.ignored = ignored;
+        Ok(Arc::new(provider))
     }
 }
 
@@ -162,11 +165,72 @@ fn unsupported(type_name: &str) -> Diagnostics {
     .into()
 }
 
+/// Labels and annotations the provider block says to leave out of state
+/// (`ignore_labels`, `ignore_annotations`: regular expressions), unless a
+/// resource's configuration sets them.
+#[derive(Debug, Clone, Default)]
+pub struct IgnoredKeys {
+    labels: Vec<regex::Regex>,
+    annotations: Vec<regex::Regex>,
+}
+
+impl IgnoredKeys {
+    fn from_config(config: &Value) -> Result<IgnoredKeys, Diagnostics> {
+        let config = config.clone().unmark_deep();
+        let patterns = |name: &str| -> Result<Vec<regex::Regex>, Diagnostics> {
+            config
+                .get_attr(name)
+                .and_then(Value::as_elements)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|p| {
+                    regex::Regex::new(p).map_err(|e| -> Diagnostics {
+                        Diagnostic::error(
+                            "Invalid regular expression",
+                            format!("{name} entry {p:?} is not a valid regular expression: {e}."),
+                        )
+                        .into()
+                    })
+                })
+                .collect()
+        };
+        Ok(IgnoredKeys {
+            labels: patterns("ignore_labels")?,
+            annotations: patterns("ignore_annotations")?,
+        })
+    }
+
+    /// Removes ignored keys from the `metadata` block of a state document.
+    fn apply(&self, state: &mut serde_json::Value, settings: &Value) {
+        let configured = values::metadata(settings);
+        for (field, patterns) in [("labels", &self.labels), ("annotations", &self.annotations)] {
+            if patterns.is_empty() {
+                continue;
+            }
+            let keep = values::string_map(&configured, field).unwrap_or_default();
+            let Some(map) = state
+                .pointer_mut(&format!("/metadata/0/{field}"))
+                .and_then(serde_json::Value::as_object_mut)
+            else {
+                continue;
+            };
+            map.retain(|k, _| keep.contains_key(k) || !patterns.iter().any(|p| p.is_match(k)));
+            if map.is_empty() {
+                if let Some(slot) = state.pointer_mut(&format!("/metadata/0/{field}")) {
+                    *slot = serde_json::Value::Null;
+                }
+            }
+        }
+    }
+}
+
 /// The configured kubernetes provider.
 pub struct KubernetesProvider {
     schema: Arc<ProviderSchema>,
     cluster: Cluster,
     offline: bool,
+    ignored: IgnoredKeys,
 }
 
 impl KubernetesProvider {
@@ -179,6 +243,7 @@ impl KubernetesProvider {
             schema,
             cluster: Cluster::new(connection),
             offline,
+            ignored: IgnoredKeys::default(),
         }
     }
 
@@ -187,6 +252,21 @@ impl KubernetesProvider {
             (Some(s), Some(k)) => Ok((s, k)),
             _ => Err(unsupported(type_name)),
         }
+    }
+
+    /// Converts a state document into a value of the resource's type,
+    /// without the labels and annotations the provider ignores.
+    fn to_state(
+        &self,
+        schema: &Schema,
+        kind: Kind,
+        mut json: serde_json::Value,
+        settings: &Value,
+    ) -> Result<Value, Diagnostics> {
+        if kind != Kind::Manifest {
+            self.ignored.apply(&mut json, settings);
+        }
+        Self::state_value(schema, &json)
     }
 
     /// Converts a state document into a value of the resource's type.
@@ -304,7 +384,7 @@ impl Provider for KubernetesProvider {
                 new_state: Some(Value::null(schema.block.implied_type())),
                 ..Default::default()
             },
-            Ok(Some(json)) => match Self::state_value(schema, &json) {
+            Ok(Some(json)) => match self.to_state(schema, kind, json, &req.planned_state) {
                 Ok(state) => ApplyResourceChangeResponse {
                     new_state: Some(state),
                     private: private_of(kind),
@@ -343,7 +423,7 @@ impl Provider for KubernetesProvider {
                 private: Vec::new(),
                 diagnostics: Diagnostics::default(),
             },
-            Ok(Some(json)) => match Self::state_value(schema, &json) {
+            Ok(Some(json)) => match self.to_state(schema, kind, json, &req.current_state) {
                 Ok(state) => ReadResourceResponse {
                     new_state: Some(state),
                     private: req.private,
@@ -381,7 +461,7 @@ impl Provider for KubernetesProvider {
             Err(d) => return fail(d),
         };
         match self.read_json(kind, client, &seed).await {
-            Ok(Some(json)) => match Self::state_value(schema, &json) {
+            Ok(Some(json)) => match self.to_state(schema, kind, json, &seed) {
                 Ok(state) => ImportResourceStateResponse {
                     imported: vec![ImportedResource {
                         type_name: req.type_name.clone(),

@@ -862,3 +862,104 @@ async fn immutable_secret_data_changes_replace_it() {
         vec![vec![meshform_lang::PathStep::Attr("data".into())]]
     );
 }
+
+/// `ignore_labels` / `ignore_annotations` keep keys added by others out of
+/// state, unless the configuration sets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_labels_and_annotations_stay_out_of_state() {
+    let c = cluster("ignore");
+    let factory = KubernetesFactory::new();
+    let provider_block = factory.schema().provider.block.clone();
+    let provider_config = Value::from_json(
+        &json!({
+            "config_path": c.kubeconfig.display().to_string(),
+            "ignore_labels": ["^team$"],
+            "ignore_annotations": ["^example\\.com/"],
+        }),
+        &provider_block.implied_type(),
+    )
+    .unwrap();
+    let p = factory
+        .configure(ConfigureRequest {
+            config: provider_config,
+            offline: false,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::new(),
+        })
+        .unwrap_or_else(|_| panic!("configure"));
+    let ty = "kubernetes_config_map";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({"metadata": [{"name": "tagged", "labels": {"app": "x"}}]}),
+    );
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    let resp = reqwest::Client::new()
+        .patch(format!(
+            "{}/api/v1/namespaces/default/configmaps/tagged",
+            c.sandbox.kubernetes_url()
+        ))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(
+            json!({"metadata": {
+                "labels": {"team": "other", "tier": "web"},
+                "annotations": {"example.com/owner": "ops"},
+            }})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let refreshed = read(p.as_ref(), ty, &state).await.unwrap();
+    let m = json_of(&refreshed)["metadata"][0].clone();
+    assert_eq!(m["labels"], json!({"app": "x", "tier": "web"}));
+    assert_eq!(m["annotations"], serde_json::Value::Null);
+
+    let bad = Value::from_json(
+        &json!({"ignore_labels": ["("]}),
+        &provider_block.implied_type(),
+    )
+    .unwrap();
+    assert!(factory
+        .configure(ConfigureRequest {
+            config: bad,
+            offline: true,
+            clock: Arc::new(SystemClock),
+            env: BTreeMap::new(),
+        })
+        .is_err());
+}
+
+/// Explicit credentials land in the kubeconfig kube-rs loads: PEM text
+/// base64-encoded, token, TLS server name, insecure.
+#[test]
+fn explicit_credentials_override_the_file() {
+    let dir = scratch_dir("credentials");
+    let path = write(&dir, "creds", "https://127.0.0.1:3000");
+    let settings = ConnectionSettings {
+        config_path: Some(path.display().to_string()),
+        token: Some("tok".into()),
+        cluster_ca_certificate: Some(
+            "-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n".into(),
+        ),
+        client_certificate: Some("CERT".into()),
+        client_key: Some("KEY".into()),
+        insecure: Some(true),
+        tls_server_name: Some("api.example".into()),
+        ..ConnectionSettings::default()
+    };
+    let c = resolve(&settings, &env(&[])).unwrap();
+    let cluster = &c.kubeconfig["clusters"][0]["cluster"];
+    assert_eq!(cluster["server"], "https://127.0.0.1:3000");
+    assert_eq!(
+        cluster["certificate-authority-data"],
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClEwRT0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+    );
+    assert_eq!(cluster["insecure-skip-tls-verify"], true);
+    assert_eq!(cluster["tls-server-name"], "api.example");
+    let user = &c.kubeconfig["users"][0]["user"];
+    assert_eq!(user["token"], "tok");
+    assert_eq!(user["client-certificate-data"], "Q0VSVA==");
+    assert_eq!(user["client-key-data"], "S0VZ");
+}
