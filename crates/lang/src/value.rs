@@ -428,7 +428,8 @@ fn write_canonical(v: &Value, out: &mut String) {
         Data::Null(_) => out.push('~'),
         Data::Unknown(_) => out.push('?'),
         Data::String(s) => out.push_str(&format!("{s:?}")),
-        Data::Number(n) => out.push_str(&n.to_text()),
+        // cty writes numbers with big.Float's String, `%.10g`.
+        Data::Number(n) => out.push_str(&n.go_text('g', 10)),
         Data::Bool(b) => out.push(if *b { 'T' } else { 'F' }),
         Data::List(_, items) | Data::Set(_, items) => {
             out.push('[');
