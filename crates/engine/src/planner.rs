@@ -1778,7 +1778,12 @@ impl Walker<'_, '_> {
             let (action, before, after) = match (before, destroy) {
                 (Some(b), true) => (Action::Delete, b, Value::null(Type::Dynamic)),
                 (None, true) => continue,
+                // A null output is not stored, so a null one stays a no-op.
+                (None, false) if after.is_null() => {
+                    (Action::NoOp, Value::null(Type::Dynamic), after)
+                }
                 (None, false) => (Action::Create, Value::null(Type::Dynamic), after),
+                (Some(b), false) if after.is_null() => (Action::Delete, b, after),
                 (Some(b), false) => {
                     if after.is_wholly_known()
                         && crate::objchange::values_equal_ignoring_marks(&b, &after)

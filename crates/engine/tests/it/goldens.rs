@@ -258,7 +258,113 @@ fn plan_step(scenario: &Path, n: usize, schemas: &Schemas) -> String {
         product: Product::terraform(),
         footer: Footer::SavedTo("tfplan".into()),
     };
+    let json_problems = compare_json(scenario, n, &p, schemas);
+    assert!(
+        json_problems.is_empty(),
+        "{} step {n}: show -json differs:\n{}",
+        scenario.display(),
+        json_problems.join("\n")
+    );
     render_plan(&p, schemas, &ro)
+}
+
+/// `show -json` of our plan against Terraform's `stepN.plan.json`: the
+/// resource changes (address, actions, before, after, after_unknown,
+/// replace_paths) and output changes must be the same.
+fn compare_json(
+    scenario: &Path,
+    n: usize,
+    p: &meshform_engine::plan::Plan,
+    schemas: &Schemas,
+) -> Vec<String> {
+    let golden_file = scenario.join(format!("step{n}.plan.json"));
+    let Ok(text) = std::fs::read_to_string(&golden_file) else {
+        return Vec::new();
+    };
+    let golden: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let ours = meshform_engine::plan_json::plan_to_json(p, schemas, "1.0.3");
+    let mut problems = Vec::new();
+    let by_addr = |doc: &serde_json::Value| -> BTreeMap<String, serde_json::Value> {
+        doc["resource_changes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|rc| (rc["address"].as_str().unwrap_or("").to_owned(), rc.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (g, o) = (by_addr(&golden), by_addr(&ours));
+    if g.keys().collect::<Vec<_>>() != o.keys().collect::<Vec<_>>() {
+        problems.push(format!(
+            "addresses: golden {:?}, ours {:?}",
+            g.keys().collect::<Vec<_>>(),
+            o.keys().collect::<Vec<_>>()
+        ));
+        return problems;
+    }
+    for (addr, grc) in &g {
+        let orc = &o[addr];
+        for field in [
+            "actions",
+            "before",
+            "after",
+            "after_unknown",
+            "replace_paths",
+        ] {
+            let (gv, ov) = (&grc["change"][field], &orc["change"][field]);
+            let norm = |v: &serde_json::Value| {
+                if v.is_null() {
+                    serde_json::json!(null)
+                } else {
+                    v.clone()
+                }
+            };
+            if !json_equal(&norm(gv), &norm(ov)) {
+                problems.push(format!("{addr} {field}: golden {gv}, ours {ov}"));
+            }
+        }
+    }
+    let outs = |doc: &serde_json::Value| doc["output_changes"].clone();
+    let (go, oo) = (outs(&golden), outs(&ours));
+    if let (Some(gm), Some(om)) = (go.as_object(), oo.as_object()) {
+        for (name, gc) in gm {
+            let Some(oc) = om.get(name) else {
+                problems.push(format!("output {name} missing"));
+                continue;
+            };
+            for field in ["actions", "before", "after", "after_unknown"] {
+                if !json_equal(&gc[field], &oc[field]) {
+                    problems.push(format!(
+                        "output {name} {field}: golden {}, ours {}",
+                        gc[field], oc[field]
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// JSON equality with numbers compared as numbers (Terraform prints
+/// float64; we may print more digits) and `replace_paths` order ignored.
+fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+            x == y || ((x - y) / x.abs().max(1e-300)).abs() < 1e-12
+        }
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
+        }
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 #[test]
@@ -481,6 +587,15 @@ fn guide_plan_step(root: &Path, scenario: &Path, n: usize) -> (String, meshform_
         product: Product::terraform(),
         footer: Footer::SavedTo("tfplan".into()),
     };
+    let mut diags = diags;
+    if !diags.has_errors() {
+        for problem in compare_json(scenario, n, &p, &schemas) {
+            diags.push(meshform_lang::Diagnostic::error(
+                "show -json differs",
+                problem,
+            ));
+        }
+    }
     (render_plan(&p, &schemas, &ro), diags)
 }
 
