@@ -137,6 +137,12 @@ struct ReleaseSettings {
     description: Option<String>,
     skip_crds: bool,
     render_subchart_notes: bool,
+    devel: bool,
+    replace: bool,
+    reuse_values: bool,
+    reset_values: bool,
+    verify: bool,
+    postrender: bool,
 }
 
 fn elements(v: &Value, name: &str) -> Vec<Value> {
@@ -192,15 +198,50 @@ impl ReleaseSettings {
             description: string(&v, "description").filter(|s| !s.is_empty()),
             skip_crds: boolean(&v, "skip_crds").unwrap_or(false),
             render_subchart_notes: boolean(&v, "render_subchart_notes").unwrap_or(true),
+            devel: boolean(&v, "devel").unwrap_or(false),
+            replace: boolean(&v, "replace").unwrap_or(false),
+            reuse_values: boolean(&v, "reuse_values").unwrap_or(false),
+            reset_values: boolean(&v, "reset_values").unwrap_or(false),
+            verify: boolean(&v, "verify").unwrap_or(false),
+            postrender: !elements(&v, "postrender").is_empty(),
         }
     }
 
+    /// The chart to fetch; `devel` without a version admits pre-releases,
+    /// as Helm's `--devel` does.
     fn chart_ref(&self) -> ChartRef {
+        let version = match (&self.version, self.devel) {
+            (None, true) => Some(">0.0.0-0".to_string()),
+            (v, _) => v.clone(),
+        };
         ChartRef {
             chart: self.chart.clone(),
             repository: self.repository.clone(),
-            version: self.version.clone(),
+            version,
         }
+    }
+
+    /// The values an upgrade uses, as Helm decides: `reset_values` takes
+    /// only the new ones, `reuse_values` lays them over the previous
+    /// release's, and with neither an upgrade without values keeps the
+    /// previous ones.
+    fn upgrade_config(
+        &self,
+        previous: Option<&Values>,
+    ) -> Result<Values, meshform_helm::HelmError> {
+        let new = self.config()?;
+        let Some(previous) = previous.filter(|_| !self.reset_values) else {
+            return Ok(new);
+        };
+        if self.reuse_values {
+            let mut merged = previous.clone();
+            merge_values(&mut merged, &new);
+            return Ok(merged);
+        }
+        if new.is_empty() {
+            return Ok(previous.clone());
+        }
+        Ok(new)
     }
 
     /// The user-supplied values: each `values` document in order, then
@@ -225,20 +266,23 @@ impl ReleaseSettings {
         }
         Ok(values)
     }
+}
 
-    /// The values as the provider shows them in `metadata.values`:
-    /// `set_sensitive` values hidden.
-    fn cloaked_config(&self) -> Result<Values, meshform_helm::HelmError> {
-        let mut values = self.config()?;
-        for (name, _, _) in &self.set_sensitive {
-            apply_set(
-                &mut values,
-                &format!("{name}=(sensitive value)"),
-                SetKind::String,
-            )?;
-        }
-        Ok(values)
+/// The values a release record holds as the provider shows them in
+/// `metadata.values`: `set_sensitive` values hidden.
+fn cloaked_values(
+    config: &Values,
+    settings: &ReleaseSettings,
+) -> Result<Values, meshform_helm::HelmError> {
+    let mut values = config.clone();
+    for (name, _, _) in &settings.set_sensitive {
+        apply_set(
+            &mut values,
+            &format!("{name}=(sensitive value)"),
+            SetKind::String,
+        )?;
     }
+    Ok(values)
 }
 
 fn error(summary: &str, detail: impl std::fmt::Display) -> Diagnostics {
@@ -383,9 +427,10 @@ impl HelmProvider {
         &self,
         settings: &ReleaseSettings,
         revision: i64,
-        upgrade: bool,
+        previous: Option<Values>,
         cluster: Arc<ReleaseCluster>,
     ) -> Result<meshform_helm::Rendered, Diagnostics> {
+        let upgrade = previous.is_some();
         let kube_version = cluster.kube_version().await;
         let lookup: Arc<dyn meshform_helm::Lookup> = Arc::new(cluster::ClusterLookup {
             cluster,
@@ -406,7 +451,7 @@ impl HelmProvider {
                 .fetch(&settings.chart_ref())
                 .map_err(|e| error("Chart could not be fetched", e))?;
             let config = settings
-                .config()
+                .upgrade_config(previous.as_ref())
                 .map_err(|e| error("Invalid release values", e))?;
             let mut capabilities = Capabilities::default();
             if let Some(v) = kube_version {
@@ -448,8 +493,20 @@ impl HelmProvider {
         let live = records
             .iter()
             .any(|r| r.info.status != Status::Uninstalled && r.info.status != Status::Superseded);
+        if settings.verify || settings.postrender {
+            return Err(error(
+                "Unsupported release option",
+                format!(
+                    "release {:?} sets {}, which meshform cannot do (chart provenance verification and post-renderers need the helm binary)",
+                    settings.name,
+                    if settings.verify { "verify" } else { "postrender" }
+                ),
+            ));
+        }
         let upgrade = deployed.is_some() && (updating || settings.upgrade_install);
-        if !upgrade && live {
+        // `replace` may take over a name whose last release failed.
+        let replaceable = settings.replace && deployed.is_none();
+        if !upgrade && live && !replaceable {
             return Err(error(
                 "Release already exists",
                 format!(
@@ -460,7 +517,15 @@ impl HelmProvider {
         }
         let revision = records.last().map(|r| r.version + 1).unwrap_or(1);
         let rendered = self
-            .render(&settings, revision, upgrade, cluster.clone())
+            .render(
+                &settings,
+                revision,
+                deployed
+                    .as_ref()
+                    .filter(|_| upgrade)
+                    .map(|d| d.config.clone()),
+                cluster.clone(),
+            )
             .await?;
         if settings.create_namespace {
             cluster.ensure_namespace(&settings.namespace).await?;
@@ -733,8 +798,7 @@ impl HelmProvider {
         settings: &ReleaseSettings,
         record: &Release,
     ) -> Result<Value, Diagnostics> {
-        let values = settings
-            .cloaked_config()
+        let values = cloaked_values(&record.config, settings)
             .map_err(|e| error("Invalid release values", e))?;
         let mut out = serde_json::Map::new();
         let base = base.clone().unmark_deep();

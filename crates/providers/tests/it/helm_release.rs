@@ -805,3 +805,88 @@ async fn kubernetes_block_configures_the_connection() {
     assert_eq!(json_of(&state)["status"], "deployed");
     assert!(record(&c, "default", "blk", 1).await.is_some());
 }
+
+/// Upgrade values as Helm picks them (`reuse_values`, `reset_values`, no
+/// values at all), `replace` over a failed release, and options meshform
+/// refuses rather than skips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_values_replace_and_refused_options() {
+    let c = cluster("helm-values");
+    let (b, p) = configure(&c, &[]);
+    let null = Value::null(b.implied_type());
+    let greeting = || async {
+        get(&c, "/api/v1/namespaces/default/configmaps/vals-demo")
+            .await
+            .unwrap()["data"]["greeting"]
+            .clone()
+    };
+    let first = config(
+        &b,
+        json!({"name": "vals", "chart": demo_chart(), "values": ["greeting: hi\n"]}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &first).await;
+    let mut state = apply(p.as_ref(), &null, &planned, &first).await.unwrap();
+
+    // reuse_values: the new document is laid over the old values.
+    state = upgrade(
+        p.as_ref(),
+        &b,
+        &state,
+        json!({"name": "vals", "chart": demo_chart(), "reuse_values": true,
+                           "values": ["extra: [x]\n"]}),
+    )
+    .await;
+    assert_eq!(greeting().await, "hi");
+    // No values and no reset: the previous values stay.
+    state = upgrade(
+        p.as_ref(),
+        &b,
+        &state,
+        json!({"name": "vals", "chart": demo_chart(), "description": "again"}),
+    )
+    .await;
+    assert_eq!(greeting().await, "hi");
+    // reset_values: chart defaults only.
+    state = upgrade(
+        p.as_ref(),
+        &b,
+        &state,
+        json!({"name": "vals", "chart": demo_chart(), "reset_values": true,
+                           "description": "reset"}),
+    )
+    .await;
+    assert_eq!(greeting().await, "hello");
+    assert_eq!(json_of(&state)["metadata"][0]["revision"], 4);
+
+    // A failed install can be replaced.
+    let failing = config(
+        &b,
+        json!({"name": "again", "chart": demo_chart(), "values": ["broken: true\n"]}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &failing).await;
+    assert!(apply(p.as_ref(), &null, &planned, &failing).await.is_err());
+    let fixed = config(
+        &b,
+        json!({"name": "again", "chart": demo_chart(), "replace": true}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &fixed).await;
+    let replaced = apply(p.as_ref(), &null, &planned, &fixed).await.unwrap();
+    assert_eq!(json_of(&replaced)["metadata"][0]["revision"], 2);
+
+    // verify needs provenance files meshform cannot check: refused.
+    let verify = config(
+        &b,
+        json!({"name": "ver", "chart": demo_chart(), "verify": true}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &verify).await;
+    let err = apply(p.as_ref(), &null, &planned, &verify)
+        .await
+        .unwrap_err();
+    assert!(err.contains("verify"), "{err}");
+}
+
+async fn upgrade(p: &dyn Provider, b: &Block, prior: &Value, cfg: serde_json::Value) -> Value {
+    let cfg = config(b, cfg);
+    let planned = plan(p, b, prior, &cfg).await;
+    apply(p, prior, &planned, &cfg).await.unwrap()
+}
