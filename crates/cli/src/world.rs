@@ -13,8 +13,10 @@ use meshform_config::Module;
 use meshform_engine::prior::{from_snapshot, PriorState};
 use meshform_lang::schema::{Block, Schemas};
 use meshform_lang::{Diagnostics, Value};
+use meshform_providers::helm_release::HelmFactory;
 use meshform_providers::konnect::provider::KonnectFactory;
 use meshform_providers::konnect::tables::KonnectTables;
+use meshform_providers::kubernetes::KubernetesFactory;
 use meshform_providers::kuma::PolicyTables;
 use meshform_providers::provider::normalize_source;
 use meshform_providers::schema_only::SchemaOnlyFactory;
@@ -56,6 +58,8 @@ pub fn registry(dir: &Path) -> anyhow::Result<ProviderRegistry> {
     )));
     registry.register(Arc::new(KonnectFactory::ga(tables, policies)));
     registry.register(Arc::new(TimeFactory::new()));
+    registry.register(Arc::new(KubernetesFactory::new()));
+    registry.register(Arc::new(HelmFactory::new()));
     Ok(registry)
 }
 
