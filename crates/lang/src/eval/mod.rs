@@ -114,6 +114,9 @@ pub(crate) struct Evaluator<'a> {
     isolated: bool,
     /// Set while rendering a `templatefile` template, to refuse recursion.
     pub in_templatefile: bool,
+    /// The text the expressions' spans point into: the context's source,
+    /// or a template file's own text inside `templatefile`.
+    source: Option<SourceFile>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -123,22 +126,28 @@ impl<'a> Evaluator<'a> {
             scopes: Vec::new(),
             isolated: false,
             in_templatefile: false,
+            source: ctx.source().cloned(),
         }
     }
 
     /// An evaluator that sees only `vars` (for `templatefile`).
-    pub fn isolated(ctx: &'a EvalContext, vars: BTreeMap<String, Value>) -> Evaluator<'a> {
+    pub fn isolated(
+        ctx: &'a EvalContext,
+        vars: BTreeMap<String, Value>,
+        template: SourceFile,
+    ) -> Evaluator<'a> {
         Evaluator {
             ctx,
             scopes: vec![vars],
             isolated: true,
             in_templatefile: true,
+            source: Some(template),
         }
     }
 
     pub fn diagnostics(&self, e: EvalError) -> Diagnostics {
         let mut d = Diagnostic::error(e.summary, e.detail);
-        if let (Some(span), Some(src)) = (e.span, self.ctx.source()) {
+        if let (Some(span), Some(src)) = (e.span, self.source.as_ref()) {
             d = d.with_subject(src.range(span));
         }
         d.into()
@@ -173,8 +182,8 @@ impl<'a> Evaluator<'a> {
                 let text = span
                     .clone()
                     .and_then(|s| {
-                        self.ctx
-                            .source()
+                        self.source
+                            .as_ref()
                             .and_then(|src| src.text.get(s).map(str::to_owned))
                     })
                     .filter(|t| Number::parse(t).is_ok())
@@ -775,7 +784,7 @@ impl<'a> Evaluator<'a> {
         h: &hcl_edit::template::HeredocTemplate,
         span: Option<Range<usize>>,
     ) -> EvalResult {
-        let raw = match (self.ctx.source(), span.clone(), h.template.span()) {
+        let raw = match (self.source.as_ref(), span.clone(), h.template.span()) {
             (Some(src), Some(whole), Some(body))
                 if src
                     .text

@@ -8,7 +8,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::template::{Directive, Element, Strip, Template};
 use hcl_edit::Span;
 
-use super::{iteration_pairs, EvalError, EvalResult, Evaluator};
+use super::{iteration_pairs, EvalError, EvalResult, Evaluator, SourceFile};
 use crate::convert::convert;
 use crate::types::Type;
 use crate::value::Value;
@@ -373,7 +373,7 @@ pub(crate) fn render_template_text(
             ));
         }
     }
-    let mut inner = Evaluator::isolated(ev.ctx, vars);
+    let mut inner = Evaluator::isolated(ev.ctx, vars, SourceFile::new("template", text));
     eval_template(&mut inner, &t, Mode::Lines, span.clone()).map_err(|mut e| {
         // Spans inside the template file do not point into the caller's
         // source, so point at the call instead.

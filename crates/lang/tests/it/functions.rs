@@ -53,3 +53,14 @@ fn templatefile_cannot_call_itself() {
     let ctx = with_files(&[("t.tftpl", "${templatefile(\"t.tftpl\", {})}".to_owned())]);
     assert!(eval_src("templatefile(\"t.tftpl\", {})", ctx).is_err());
 }
+
+#[test]
+fn template_numbers_come_from_the_template_text() {
+    // The template's number literal sits at the same offset as a different
+    // number in the calling file: it must be read from the template.
+    let ctx = with_files(&[("t.tftpl", "1 ${2}".to_owned())]);
+    assert_eq!(
+        eval_src("1 + 0 == 1 ? templatefile(\"t.tftpl\", {}) : \"\"", ctx).unwrap(),
+        Value::string("1 2")
+    );
+}
