@@ -113,6 +113,19 @@ impl ProviderFactory for KonnectFactory {
         self.schema.clone()
     }
 
+    fn validate_provider_config(&self, config: &Value) -> Diagnostics {
+        let mut out = Diagnostics::default();
+        if let Some(url) = config.get_attr("server_url").and_then(Value::as_str) {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                out.push(Diagnostic::error(
+                    "Invalid Konnect server URL",
+                    format!("server_url {url:?} must start with https:// (for example https://us.api.konghq.com)."),
+                ));
+            }
+        }
+        out
+    }
+
     fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
         let Some(table) = self.table(type_name) else {
             return unsupported(self.source, type_name);
@@ -533,5 +546,43 @@ impl Provider for KonnectProvider {
             .into(),
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshform_lang::Type;
+
+    #[test]
+    fn provider_config_urls_are_checked_offline() {
+        let factory = KonnectFactory::beta(
+            Arc::new(KonnectTables::load().unwrap()),
+            Arc::new(PolicyTables::load().unwrap()),
+        );
+        let config = |url: Value| {
+            Value::object(
+                [
+                    ("server_url", url),
+                    ("personal_access_token", Value::null(Type::String)),
+                    ("system_account_access_token", Value::null(Type::String)),
+                    ("konnect_access_token", Value::null(Type::String)),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            )
+        };
+        assert!(factory
+            .validate_provider_config(&config(Value::string("us.api.konghq.com")))
+            .has_errors());
+        assert!(!factory
+            .validate_provider_config(&config(Value::string("https://us.api.konghq.com")))
+            .has_errors());
+        assert!(!factory
+            .validate_provider_config(&config(Value::unknown(Type::String)))
+            .has_errors());
+        assert_eq!(factory.source(), "kong/konnect-beta");
+        assert_eq!(factory.version(), "0.1.0");
     }
 }
