@@ -9,7 +9,7 @@ use kube::api::{Api, DeleteParams, PostParams};
 use meshform_lang::{Diagnostics, Value};
 use serde_json::{json, Value as Json};
 
-use super::values::{attr_json, boolean, metadata, metadata_state, object_meta, string};
+use super::values::{attr_json, boolean, metadata, metadata_state, object_meta, string, timeout};
 use super::{api_error, is_not_found};
 
 fn name_of(state: &Value) -> String {
@@ -112,19 +112,29 @@ pub async fn delete(client: kube::Client, state: &Value) -> Result<(), Diagnosti
         Err(e) if is_not_found(&e) => return Ok(()),
         Err(e) => return Err(api_error("Deleting", &format!("namespace {name:?}"), &e)),
     }
-    // The provider's delete timeout is five minutes; poll until then.
-    for _ in 0..3000 {
+    // Namespaces terminate asynchronously: poll until gone or the delete
+    // timeout (five minutes unless the `timeouts` block says otherwise).
+    let limit = timeout(state, "delete", Duration::from_secs(300));
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
         match api.get_opt(&name).await {
             Ok(None) => return Ok(()),
-            Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Ok(Some(_)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Ok(Some(_)) => {
+                return Err(meshform_lang::Diagnostic::error(
+                    "Error while deleting",
+                    format!(
+                        "Namespace {name:?} was still terminating after {}.",
+                        humantime::format_duration(limit)
+                    ),
+                )
+                .into())
+            }
             Err(e) => return Err(api_error("Deleting", &format!("namespace {name:?}"), &e)),
         }
     }
-    Err(meshform_lang::Diagnostic::error(
-        "Error while deleting",
-        format!("Namespace {name:?} was still terminating after five minutes."),
-    )
-    .into())
 }
 
 /// The state an import starts from: the id is the namespace name.

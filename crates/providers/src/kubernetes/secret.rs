@@ -15,7 +15,7 @@ use meshform_lang::{Diagnostic, Diagnostics, Value};
 use serde_json::{json, Value as Json};
 
 use super::values::{
-    attr_json, boolean, metadata, metadata_state, object_meta, string, string_map,
+    attr_json, boolean, metadata, metadata_state, object_meta, string, string_map, timeout,
 };
 use super::{api_error, is_not_found, split_namespaced_id, StringMap};
 
@@ -137,8 +137,10 @@ pub async fn apply(
     let wait = boolean(planned, "wait_for_service_account_token").unwrap_or(true);
     if create && wait && secret.type_.as_deref() == Some("kubernetes.io/service-account-token") {
         // The token controller fills `data.token`; the provider waits up
-        // to its one-minute create timeout.
-        for _ in 0..600 {
+        // to its create timeout (one minute unless configured).
+        let deadline =
+            tokio::time::Instant::now() + timeout(planned, "create", Duration::from_secs(60));
+        while tokio::time::Instant::now() < deadline {
             if secret
                 .data
                 .as_ref()

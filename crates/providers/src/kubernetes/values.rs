@@ -203,6 +203,21 @@ pub(crate) fn sdk_plan(
     }
 }
 
+/// The timeout the `timeouts` block sets for `operation` (Go duration
+/// text such as `"10m"` or `"1h30m"`), else `default`.
+pub(crate) fn timeout(
+    settings: &Value,
+    operation: &str,
+    default: std::time::Duration,
+) -> std::time::Duration {
+    settings
+        .get_attr("timeouts")
+        .filter(|t| !t.is_null() && t.is_known())
+        .and_then(|t| string(t, operation))
+        .and_then(|text| humantime::parse_duration(&text).ok())
+        .unwrap_or(default)
+}
+
 /// The private data the SDK stores for configured timeouts: the resource's
 /// default timeouts in nanoseconds under the SDK's timeouts key.
 pub(crate) fn timeouts_private(defaults: &[(&str, u64)]) -> Vec<u8> {
@@ -213,4 +228,36 @@ pub(crate) fn timeouts_private(defaults: &[(&str, u64)]) -> Vec<u8> {
     json!({ "e2bfb730-ecaa-11e6-8f88-34363bc7c4c0": inner })
         .to_string()
         .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use meshform_lang::{Type, Value};
+
+    use super::timeout;
+
+    fn check(timeouts: Option<&str>, expected: Duration) {
+        let t = Type::object([("delete".to_string(), Type::String)]);
+        let block = match timeouts {
+            Some(text) => Value::object([("delete".to_string(), Value::string(text))].into()),
+            None => Value::null(t),
+        };
+        let settings = Value::object([("timeouts".to_string(), block)].into());
+        assert_eq!(
+            timeout(&settings, "delete", Duration::from_secs(300)),
+            expected,
+            "{timeouts:?}"
+        );
+    }
+
+    #[test]
+    fn timeouts_read_go_durations_with_defaults() {
+        check(Some("10m"), Duration::from_secs(600));
+        check(Some("1h30m"), Duration::from_secs(5400));
+        check(Some("45s"), Duration::from_secs(45));
+        check(None, Duration::from_secs(300));
+        check(Some("soon"), Duration::from_secs(300));
+    }
 }

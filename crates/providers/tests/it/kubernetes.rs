@@ -963,3 +963,21 @@ fn explicit_credentials_override_the_file() {
     assert_eq!(user["client-certificate-data"], "Q0VSVA==");
     assert_eq!(user["client-key-data"], "S0VZ");
 }
+
+/// A `timeouts` block bounds the wait for a terminating namespace; the
+/// sandbox removes namespaces at once, so a short limit still succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_delete_honours_its_timeout_block() {
+    let c = cluster("ns-timeout");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_namespace";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({"metadata": [{"name": "brief"}], "timeouts": {"delete": "1s"}}),
+    );
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    assert_eq!(json_of(&state)["timeouts"], json!({"delete": "1s"}));
+    destroy(p.as_ref(), &b, ty, &state).await;
+    assert_eq!(read(p.as_ref(), ty, &state).await, None);
+}
