@@ -118,7 +118,10 @@ fn fileexists(a: &Args<'_, '_>) -> FnResult {
 fn fileset(a: &Args<'_, '_>) -> FnResult {
     let dir = a.str(0);
     let pattern = a.str(1);
-    let glob = glob::Pattern::new(pattern)
+    let globs = expand_braces(pattern)
+        .iter()
+        .map(|p| glob::Pattern::new(p))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| FnError::arg(1, format!("failed to glob pattern ({pattern}): {e}")))?;
     let opts = glob::MatchOptions {
         case_sensitive: true,
@@ -132,10 +135,52 @@ fn fileset(a: &Args<'_, '_>) -> FnResult {
             .map_err(|e| FnError::arg(0, e.to_string()))?;
     let out = files
         .into_iter()
-        .filter(|f| glob.matches_with(f, opts))
+        .filter(|f| globs.iter().any(|g| g.matches_with(f, opts)))
         .map(Value::string)
         .collect();
     Ok(Value::set(Type::String, out))
+}
+
+/// Expands `{a,b}` alternatives (as the doublestar globs Terraform uses
+/// accept) into plain glob patterns.
+fn expand_braces(pattern: &str) -> Vec<String> {
+    // Many groups would multiply into too many patterns: keep them literal.
+    if pattern.matches('{').count() > 8 {
+        return vec![pattern.to_owned()];
+    }
+    let Some(open) = pattern.find('{') else {
+        return vec![pattern.to_owned()];
+    };
+    let mut depth = 0;
+    let mut close = None;
+    let mut splits = Vec::new();
+    for (i, c) in pattern[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(open + i);
+                    break;
+                }
+            }
+            ',' if depth == 1 => splits.push(open + i),
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return vec![pattern.to_owned()];
+    };
+    let mut bounds = vec![open];
+    bounds.extend(splits);
+    bounds.push(close);
+    let (head, tail) = (&pattern[..open], &pattern[close + 1..]);
+    let mut out = Vec::new();
+    for w in bounds.windows(2) {
+        let alt = &pattern[w[0] + 1..w[1]];
+        out.extend(expand_braces(&format!("{head}{alt}{tail}")));
+    }
+    out
 }
 
 fn templatefile(a: &Args<'_, '_>) -> FnResult {
@@ -254,5 +299,12 @@ mod tests {
         assert_eq!(dirname("c.txt"), ".");
         assert_eq!(dirname("/c.txt"), "/");
         assert_eq!(clean("/a/../b/./c"), "/b/c");
+    }
+
+    #[test]
+    fn braces_expand_to_alternatives() {
+        assert_eq!(expand_braces("*.{txt,md}"), ["*.txt", "*.md"]);
+        assert_eq!(expand_braces("{a,b}/{c,d}"), ["a/c", "a/d", "b/c", "b/d"]);
+        assert_eq!(expand_braces("no{brace"), ["no{brace"]);
     }
 }
