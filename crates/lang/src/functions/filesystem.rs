@@ -145,7 +145,7 @@ fn fileset(a: &Args<'_, '_>) -> FnResult {
 /// accept) into plain glob patterns.
 fn expand_braces(pattern: &str) -> Vec<String> {
     // Many groups would multiply into too many patterns: keep them literal.
-    if pattern.matches('{').count() > 8 {
+    if pattern.matches('{').count() > 8 || pattern.matches(',').count() > 16 {
         return vec![pattern.to_owned()];
     }
     let Some(open) = pattern.find('{') else {
