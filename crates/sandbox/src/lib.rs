@@ -13,6 +13,8 @@
 //! It implements the published contracts and depends on no other meshform
 //! crate: it must not know how meshform's own client reads those contracts.
 
+#[cfg(feature = "contract")]
+pub mod contract;
 mod faults;
 mod konnect;
 mod kube;
@@ -170,6 +172,7 @@ impl Sandbox {
                 .then(|| std::sync::Mutex::new(Vec::new())),
             kube_events,
         });
+        kube::ensure_defaults(&world)?;
         let konnect_addr = SocketAddr::new(config.host, config.konnect_port);
         let kube_addr = SocketAddr::new(config.host, config.kubernetes_port);
         let servers = server::Servers::start(
@@ -260,9 +263,11 @@ impl Sandbox {
         Ok(status_of_store(&self.world.store)?)
     }
 
-    /// Empties the world (both APIs) while the servers keep running.
+    /// Empties the world (both APIs) while the servers keep running; the
+    /// default namespaces come back as on a fresh cluster.
     pub fn reset(&self) -> Result<(), SandboxError> {
         self.world.store.clear()?;
+        kube::ensure_defaults(&self.world)?;
         Ok(())
     }
 
@@ -287,7 +292,7 @@ fn status_of_store(store: &store::Store) -> Result<SandboxStatus, StoreError> {
     let mut status = SandboxStatus::default();
     for (api, kind, count) in store.counts()? {
         match api.as_str() {
-            "konnect" if kind == konnect::ZONES => {}
+            "konnect" if kind == konnect::ZONES || kind == konnect::TOKEN_INDEX => {}
             "konnect" => {
                 status.konnect.insert(kind, count);
             }

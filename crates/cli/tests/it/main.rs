@@ -4,3 +4,4 @@ mod state;
 mod config;
 mod helm;
 mod apply;
+mod sandbox;

@@ -19,7 +19,7 @@ use crate::World;
 
 const ACCOUNTS: &str = "system-accounts";
 const TOKENS: &str = "access-tokens";
-const TOKEN_INDEX: &str = "token-index";
+pub const TOKEN_INDEX: &str = "token-index";
 const ROLES: &str = "assigned-roles";
 const TEAMS: &str = "teams";
 const MEMBERS: &str = "team-members";
@@ -369,10 +369,7 @@ async fn create_token(
                     "must be in the future",
                 ));
             }
-            Some(
-                at.with_timezone(&chrono::Utc)
-                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-            )
+            Some(super::rfc3339_nano(at.with_timezone(&chrono::Utc)))
         }
     };
     let id = new_id();

@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 use crate::store::{Store, StoreError};
 use crate::{World, ZoneStatus};
 
-pub use identity::issued_token_account;
+pub use identity::{issued_token_account, TOKEN_INDEX};
 
 pub(crate) const API: &str = "konnect";
 pub(crate) const ZONES: &str = "zones";
@@ -211,7 +211,24 @@ pub fn parse_object(body: &Bytes) -> Result<Map<String, Value>, Problem> {
 }
 
 pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    rfc3339_nano(chrono::Utc::now())
+}
+
+/// RFC 3339 in UTC with trailing zeros of the fraction trimmed, as Go's
+/// `time.RFC3339Nano` (and so Konnect) writes timestamps.
+pub fn rfc3339_nano(at: chrono::DateTime<chrono::Utc>) -> String {
+    let text = at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    match text.split_once('.') {
+        Some((seconds, fraction)) => {
+            let digits = fraction.trim_end_matches('Z').trim_end_matches('0');
+            if digits.is_empty() {
+                format!("{seconds}Z")
+            } else {
+                format!("{seconds}.{digits}Z")
+            }
+        }
+        None => text,
+    }
 }
 
 pub fn new_id() -> String {
@@ -374,4 +391,25 @@ pub fn zones(store: &Store) -> Result<Vec<ZoneStatus>, StoreError> {
         out.sort_by(|a, b| (&a.cp_id, &a.zone).cmp(&(&b.cp_id, &b.zone)));
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: &str) {
+        let at = chrono::DateTime::parse_from_rfc3339(input)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(rfc3339_nano(at), expected);
+    }
+
+    #[test]
+    fn timestamps_trim_trailing_zeros_like_go() {
+        check(
+            "2025-03-13T09:53:00.606442000Z",
+            "2025-03-13T09:53:00.606442Z",
+        );
+        check("2025-03-13T10:53:00+01:00", "2025-03-13T09:53:00Z");
+    }
 }

@@ -419,6 +419,11 @@ fn is_watch(query: &BTreeMap<String, String>) -> bool {
     matches!(query.get("watch").map(String::as_str), Some("true" | "1"))
 }
 
+/// Creates the namespaces every cluster has, unless `default` exists.
+pub fn ensure_defaults(world: &World) -> Result<(), StoreError> {
+    world.store.tx(|t| ensure_default_namespaces(world, t))
+}
+
 fn ensure_default_namespaces(world: &World, t: &Tx<'_>) -> Result<(), StoreError> {
     if t.get(API, "namespaces", "", "default")?.is_some() {
         return Ok(());
