@@ -13,7 +13,7 @@ use kube::api::{
 use kube::core::GroupVersionKind;
 use kube::discovery::{pinned_kind, Scope};
 use meshform_helm::release::{self, Release};
-use meshform_helm::{Hook, LookupRequest};
+use meshform_helm::LookupRequest;
 use meshform_lang::{Diagnostic, Diagnostics};
 use serde_json::Value as Json;
 use tokio::sync::Mutex;
@@ -184,30 +184,15 @@ impl ReleaseCluster {
         }
     }
 
-    /// Runs hooks in order: the old copy is removed first
-    /// (`before-hook-creation`), Jobs are waited for, and `hook-succeeded`
-    /// removes the hook afterwards.
-    pub(crate) async fn run_hooks(
+    /// Creates an object unless it exists (Helm installs the CRDs of a
+    /// chart's `crds/` only when they are missing).
+    pub(crate) async fn create_if_absent(
         &self,
-        hooks: &[(Hook, Json)],
+        object: &Json,
         namespace: &str,
-        timeout: Duration,
     ) -> Result<(), Diagnostics> {
-        for (hook, object) in hooks {
-            if object.is_null() {
-                continue;
-            }
-            let policy = |p: &str| hook.delete_policies.iter().any(|d| d == p);
-            if policy("before-hook-creation") {
-                self.delete(object, namespace).await?;
-            }
+        if self.get(object, namespace).await?.is_none() {
             self.apply(object, namespace).await?;
-            if hook.kind == "Job" {
-                self.wait_for(object, namespace, timeout, true).await?;
-            }
-            if policy("hook-succeeded") {
-                self.delete(object, namespace).await?;
-            }
         }
         Ok(())
     }

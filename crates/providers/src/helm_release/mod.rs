@@ -540,51 +540,55 @@ impl HelmProvider {
             }
             .to_string()
         });
+        // Helm first records the revision as pending, updates it as hooks
+        // run, and finally marks it deployed (or failed).
+        let (pending, pending_text) = if upgrade {
+            (Status::PendingUpgrade, "Preparing upgrade")
+        } else {
+            (Status::PendingInstall, "Initial install underway")
+        };
         let mut record = match &deployed {
-            Some(previous) if upgrade => release::build_upgrade(
-                previous,
-                &rendered,
-                Status::Deployed,
-                &description,
-                &now_text,
-            ),
+            Some(previous) if upgrade => {
+                release::build_upgrade(previous, &rendered, pending, pending_text, &now_text)
+            }
             _ => release::build_release(
                 &settings.name,
                 &settings.namespace,
                 revision,
                 &rendered,
-                Status::Deployed,
-                &description,
+                pending,
+                pending_text,
                 &now_text,
             ),
         };
         record.version = revision;
+        cluster.write_record(&record, now.timestamp(), true).await?;
         let result = self
-            .deploy(&cluster, &settings, &rendered, upgrade, deployed.as_ref())
+            .deploy(
+                &cluster,
+                &settings,
+                &rendered,
+                upgrade,
+                deployed.as_ref(),
+                &mut record,
+            )
             .await;
+        let unix_now = self.clock.now().timestamp();
         if let Err(mut diagnostics) = result {
-            let mut failed = record.clone();
-            failed.info.status = Status::Failed;
-            failed.info.description = if upgrade {
+            record.info.status = Status::Failed;
+            record.info.description = if upgrade {
                 format!("Upgrade {:?} failed", settings.name)
             } else {
                 format!("Release {:?} failed", settings.name)
             };
             let recovery = match (&deployed, upgrade) {
                 (Some(previous), true) => {
-                    let written = cluster.write_record(&failed, now.timestamp(), true).await;
+                    let written = cluster.write_record(&record, unix_now, false).await;
                     if written.is_err() {
                         written
                     } else if settings.atomic {
-                        self.rollback(
-                            &cluster,
-                            &settings,
-                            previous,
-                            &record,
-                            &now_text,
-                            now.timestamp(),
-                        )
-                        .await
+                        self.rollback(&cluster, &settings, previous, &record, &now_text, unix_now)
+                            .await
                     } else if settings.cleanup_on_fail {
                         self.remove_new_objects(
                             &cluster,
@@ -597,22 +601,33 @@ impl HelmProvider {
                         Ok(())
                     }
                 }
-                // An atomic install leaves nothing behind.
+                // An atomic install leaves nothing behind, record included.
                 _ if settings.atomic => {
-                    self.remove_objects(&cluster, &settings.namespace, &record.manifest)
-                        .await
+                    let removed = self
+                        .remove_objects(&cluster, &settings.namespace, &record.manifest)
+                        .await;
+                    match removed {
+                        Ok(()) => {
+                            cluster
+                                .delete_record(&settings.name, &settings.namespace, revision)
+                                .await
+                        }
+                        Err(d) => Err(d),
+                    }
                 }
-                _ => cluster.write_record(&failed, now.timestamp(), true).await,
+                _ => cluster.write_record(&record, unix_now, false).await,
             };
             if let Err(more) = recovery {
                 diagnostics.0.extend(more.0);
             }
             return Err(diagnostics);
         }
-        cluster.write_record(&record, now.timestamp(), true).await?;
+        record.info.status = Status::Deployed;
+        record.info.description = description;
+        cluster.write_record(&record, unix_now, false).await?;
         if let Some(previous) = deployed.as_ref().filter(|_| upgrade) {
             cluster
-                .write_record(&release::supersede(previous), now.timestamp(), false)
+                .write_record(&release::supersede(previous), unix_now, false)
                 .await?;
         }
         let mut history: Vec<(i64, Status)> = records
@@ -639,8 +654,10 @@ impl HelmProvider {
         self.state(schema, planned, &settings, &record)
     }
 
-    /// Applies CRDs, hooks and objects in Helm's order; on upgrade removes
-    /// objects the new manifest no longer has; waits when asked.
+    /// Applies CRDs (those not yet in the cluster), hooks and objects in
+    /// Helm's order; on upgrade removes objects the new manifest no longer
+    /// has; waits when asked. Hook runs are written to `record` as they
+    /// happen.
     async fn deploy(
         &self,
         cluster: &ReleaseCluster,
@@ -648,16 +665,18 @@ impl HelmProvider {
         rendered: &meshform_helm::Rendered,
         upgrade: bool,
         previous: Option<&Release>,
+        record: &mut Release,
     ) -> Result<(), Diagnostics> {
         let plan = release::install_plan(rendered, &settings.name, &settings.namespace, upgrade)
             .map_err(|e| error("Chart could not be installed", e))?;
         if !settings.skip_crds {
             for crd in &plan.crds {
-                cluster.apply(&crd.object, &settings.namespace).await?;
+                cluster
+                    .create_if_absent(&crd.object, &settings.namespace)
+                    .await?;
             }
         }
-        cluster
-            .run_hooks(&plan.pre_hooks, &settings.namespace, settings.timeout)
+        self.run_hooks(cluster, &plan.pre_hooks, settings, Some(record))
             .await?;
         for object in &plan.objects {
             cluster.apply(&object.object, &settings.namespace).await?;
@@ -683,9 +702,72 @@ impl HelmProvider {
                     .await?;
             }
         }
-        cluster
-            .run_hooks(&plan.post_hooks, &settings.namespace, settings.timeout)
+        self.run_hooks(cluster, &plan.post_hooks, settings, Some(record))
             .await
+    }
+
+    /// Runs hooks in order as Helm does: an old copy is removed first
+    /// (`before-hook-creation`), Jobs are waited for, each run is written
+    /// to the release record, and once all succeeded the `hook-succeeded`
+    /// ones are removed, last first (`hook-failed` ones when one fails).
+    async fn run_hooks(
+        &self,
+        cluster: &ReleaseCluster,
+        hooks: &[(Hook, Json)],
+        settings: &ReleaseSettings,
+        mut record: Option<&mut Release>,
+    ) -> Result<(), Diagnostics> {
+        let ns = &settings.namespace;
+        let policy = |h: &Hook, p: &str| h.delete_policies.iter().any(|d| d == p);
+        for (hook, object) in hooks {
+            if object.is_null() {
+                continue;
+            }
+            if policy(hook, "before-hook-creation") {
+                cluster.delete(object, ns).await?;
+            }
+            let started = go_time(self.clock.now());
+            let outcome = match cluster.apply(object, ns).await {
+                Ok(_) if hook.kind == "Job" => {
+                    cluster.wait_for(object, ns, settings.timeout, true).await
+                }
+                Ok(_) => Ok(()),
+                Err(d) => Err(d),
+            };
+            if let Some(record) = record.as_deref_mut() {
+                if let Some(stored) = record
+                    .hooks
+                    .iter_mut()
+                    .find(|r| r.path == hook.path && r.name == hook.name && r.kind == hook.kind)
+                {
+                    stored.last_run = release::HookRun {
+                        started_at: started,
+                        completed_at: go_time(self.clock.now()),
+                        phase: if outcome.is_ok() {
+                            "Succeeded"
+                        } else {
+                            "Failed"
+                        }
+                        .into(),
+                    };
+                }
+                cluster
+                    .write_record(record, self.clock.now().timestamp(), false)
+                    .await?;
+            }
+            if let Err(d) = outcome {
+                if policy(hook, "hook-failed") {
+                    cluster.delete(object, ns).await?;
+                }
+                return Err(d);
+            }
+        }
+        for (hook, object) in hooks.iter().rev() {
+            if !object.is_null() && policy(hook, "hook-succeeded") {
+                cluster.delete(object, ns).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Puts the previous revision back after a failed upgrade, as Helm's
@@ -764,21 +846,11 @@ impl HelmProvider {
         let records = cluster.records(&settings.name, &settings.namespace).await?;
         if let Some(last) = records.last() {
             let hooks = |event| record_hooks(last, event);
-            cluster
-                .run_hooks(
-                    &hooks(HookEvent::PreDelete)?,
-                    &settings.namespace,
-                    settings.timeout,
-                )
+            self.run_hooks(&cluster, &hooks(HookEvent::PreDelete)?, &settings, None)
                 .await?;
             self.remove_objects(&cluster, &settings.namespace, &last.manifest)
                 .await?;
-            cluster
-                .run_hooks(
-                    &hooks(HookEvent::PostDelete)?,
-                    &settings.namespace,
-                    settings.timeout,
-                )
+            self.run_hooks(&cluster, &hooks(HookEvent::PostDelete)?, &settings, None)
                 .await?;
         }
         for r in &records {

@@ -443,6 +443,38 @@ async fn guide_kong_mesh_release_is_recorded_like_helm() {
     assert_eq!(ours["info"]["status"], golden["info"]["status"]);
     assert_eq!(ours["chart"]["metadata"], golden["chart"]["metadata"]);
     assert_eq!(secret["metadata"]["labels"]["name"], "kong-mesh");
+    // Created pending, then updated: the labels Helm leaves.
+    let labels: Vec<&String> = secret["metadata"]["labels"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(labels, ["modifiedAt", "name", "owner", "status", "version"]);
+    assert_eq!(ours["info"]["description"], golden["info"]["description"]);
+    // Every hook Helm ran has a successful last run; the others none.
+    let phases = |r: &serde_json::Value| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = r["hooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["name"].as_str().unwrap().to_string(),
+                    h["last_run"]["phase"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(phases(&ours), phases(&golden));
+    // Hooks with hook-succeeded are gone after the install.
+    assert!(get(
+        &c,
+        "/apis/batch/v1/namespaces/kong-mesh-system/jobs/kong-mesh-install-crds"
+    )
+    .await
+    .is_none());
     // The manifest holds the same objects (certificates differ per render).
     let kinds = |m: &str| {
         let mut v: Vec<String> = m
