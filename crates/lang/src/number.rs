@@ -459,12 +459,13 @@ impl Number {
     }
 
     /// `x % y` as cty computes it: the remainder of truncated division, with
-    /// the sign of `x`. `None` when `y` is zero.
+    /// the sign of `x`; `x % 0` is `x`, and an infinite operand gives
+    /// `x * y`. `None` where that product is undefined.
     pub fn rem(&self, other: &Number) -> Option<Number> {
-        if other.is_zero() || self.is_infinite() {
-            return None;
+        if self.is_infinite() || other.is_infinite() {
+            return self.mul(other);
         }
-        if other.is_infinite() {
+        if other.is_zero() {
             return Some(self.clone());
         }
         let q = self.div(other)?.trunc();

@@ -1073,16 +1073,13 @@ pub(crate) fn binary(
                     }
                     Value::number(a.div(b).ok_or_else(nan)?)
                 }
-                B::Mod => {
-                    if b.is_zero() {
-                        return Err(EvalError::new(
-                            "Operation failed",
-                            "Error during operation: can't use modulo with zero.",
-                            span,
-                        ));
-                    }
-                    Value::number(a.rem(b).ok_or_else(nan)?)
-                }
+                B::Mod => Value::number(a.rem(b).ok_or_else(|| {
+                    EvalError::new(
+                        "Operation failed",
+                        "Error during operation: can't use modulo with zero and infinity.",
+                        span.clone(),
+                    )
+                })?),
                 B::Less => Value::bool(a.cmp(b).is_lt()),
                 B::LessEq => Value::bool(a.cmp(b).is_le()),
                 B::Greater => Value::bool(a.cmp(b).is_gt()),
