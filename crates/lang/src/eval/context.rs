@@ -165,8 +165,9 @@ impl Clock for FixedClock {
     }
 }
 
-/// Whether values are computed for a plan or during apply. During plan,
-/// `timestamp()` is unknown, as in Terraform.
+/// Whether values are computed for a plan (or validation) or during apply.
+/// During plan the impure functions `timestamp()`, `uuid()` and `bcrypt()`
+/// give unknown values, as in Terraform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
     Plan,
