@@ -468,6 +468,50 @@ async fn guide_kong_mesh_release_is_recorded_like_helm() {
         v
     };
     assert_eq!(phases(&ours), phases(&golden));
+    // The release's objects were created in Helm's kind order (the
+    // sandbox's resourceVersion counts writes), as the real Helm's API
+    // writes show; the order within one kind does not matter.
+    if let Some(log) = meshform_testkit::shared_path("fixtures/helm/kong-mesh-zone.helm-ops.log") {
+        let log = std::fs::read_to_string(log).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        let last_hook_delete = lines
+            .iter()
+            .rposition(|l| l.starts_with("DELETE "))
+            .unwrap();
+        let want: Vec<String> = dedup_kinds(
+            lines
+                .iter()
+                .skip(last_hook_delete + 1)
+                .filter_map(|l| l.strip_prefix("CREATE "))
+                .map(|l| l.split(' ').next().unwrap().to_string()),
+        );
+        assert!(want.len() > 5, "{want:?}");
+        let mut created = Vec::new();
+        for doc in meshform_helm::manifest::split_documents(&release.manifest) {
+            let o = meshform_helm::yaml::parse(&doc).unwrap();
+            let (kind, name) = (
+                o["kind"].as_str().unwrap().to_string(),
+                o["metadata"]["name"].as_str().unwrap().to_string(),
+            );
+            let (group_version, plural) = api_path(&kind);
+            let ns = if kind.ends_with("WebhookConfiguration") || kind.starts_with("Cluster") {
+                String::new()
+            } else {
+                "/namespaces/kong-mesh-system".to_string()
+            };
+            let live = get(&c, &format!("{group_version}{ns}/{plural}/{name}"))
+                .await
+                .unwrap_or_else(|| panic!("{kind} {name} missing"));
+            let rv: u64 = live["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            created.push((rv, kind));
+        }
+        created.sort();
+        assert_eq!(dedup_kinds(created.into_iter().map(|(_, k)| k)), want);
+    }
     // Hooks with hook-succeeded are gone after the install.
     assert!(get(
         &c,
@@ -921,4 +965,30 @@ async fn upgrade(p: &dyn Provider, b: &Block, prior: &Value, cfg: serde_json::Va
     let cfg = config(b, cfg);
     let planned = plan(p, b, prior, &cfg).await;
     apply(p, prior, &planned, &cfg).await.unwrap()
+}
+
+fn dedup_kinds(kinds: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in kinds {
+        if out.last() != Some(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// The API path prefix and plural of the kinds the kong-mesh chart makes.
+fn api_path(kind: &str) -> (&'static str, String) {
+    let group = match kind {
+        "Deployment" | "DaemonSet" | "StatefulSet" => "/apis/apps/v1",
+        "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding" => {
+            "/apis/rbac.authorization.k8s.io/v1"
+        }
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => {
+            "/apis/admissionregistration.k8s.io/v1"
+        }
+        "Job" => "/apis/batch/v1",
+        _ => "/api/v1",
+    };
+    (group, format!("{}s", kind.to_lowercase()))
 }
