@@ -130,5 +130,6 @@ mod tests {
         check(Value::string("s").mark_sensitive(), "(sensitive)");
         check(Value::unknown(Type::String), "(known after apply)");
         check(Value::map(Type::String, BTreeMap::new()), "tomap({})");
+        check(Value::string("é\u{a0}\u{200b}"), "\"é\\u00a0\\u200b\"");
     }
 }
