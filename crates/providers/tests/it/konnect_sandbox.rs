@@ -150,6 +150,23 @@ fn labels(pairs: &[(&str, &str)]) -> Value {
     )
 }
 
+/// Every request the providers sent and every answer must match the
+/// official OpenAPI documents (skipped without `../shared`).
+fn check_contract(sandbox: &Sandbox) {
+    let Some(dir) = meshform_testkit::shared_path("reference/konnect/official") else {
+        return;
+    };
+    let contract = meshform_sandbox::contract::Contract::load(&dir).unwrap();
+    let exchanges = sandbox.exchanges();
+    assert!(!exchanges.is_empty());
+    let violations = contract.violations(&exchanges);
+    assert!(
+        violations.is_empty(),
+        "contract violations:\n{}",
+        violations.join("\n")
+    );
+}
+
 fn run<F: std::future::Future<Output = ()>>(f: F) {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -475,6 +492,7 @@ fn guide_konnect_resources_against_the_sandbox() {
             .await;
         assert!(gone.new_state.is_none());
     });
+    check_contract(&sandbox);
     sandbox.shutdown();
 }
 
@@ -482,6 +500,7 @@ fn guide_konnect_resources_against_the_sandbox() {
 fn a_bad_token_is_one_clear_error() {
     let sandbox = Sandbox::start(SandboxConfig {
         personal_access_tokens: vec![TOKEN.to_owned()],
+        record_exchanges: true,
         ..SandboxConfig::default()
     })
     .unwrap();
@@ -508,6 +527,7 @@ fn a_bad_token_is_one_clear_error() {
         assert_eq!(d.summary, "Konnect rejected the credentials");
         assert!(resp.new_state.is_none());
     });
+    check_contract(&sandbox);
     sandbox.shutdown();
 }
 
@@ -679,6 +699,7 @@ fn a_hundred_policies_converge_through_faults() {
         }
         assert_eq!(states.len(), 100);
     });
+    check_contract(&sandbox);
     sandbox.shutdown();
 }
 
@@ -882,6 +903,7 @@ fn every_mesh_resource_type_round_trips() {
         }
         assert_eq!(done.len(), 23);
     });
+    check_contract(&sandbox);
     sandbox.shutdown();
 }
 
@@ -890,6 +912,7 @@ fn every_mesh_resource_type_round_trips() {
 fn system_account_team_membership() {
     let sandbox = Sandbox::start(SandboxConfig {
         personal_access_tokens: vec![TOKEN.to_owned()],
+        record_exchanges: true,
         ..SandboxConfig::default()
     })
     .unwrap();
@@ -993,6 +1016,7 @@ fn system_account_team_membership() {
             .unwrap();
         assert_eq!(members.body["data"], serde_json::json!([]));
     });
+    check_contract(&sandbox);
     sandbox.shutdown();
 }
 
@@ -1002,6 +1026,7 @@ fn system_account_team_membership() {
 fn control_plane_delete_waits_for_its_zone() {
     let sandbox = Sandbox::start(SandboxConfig {
         personal_access_tokens: vec![TOKEN.to_owned()],
+        record_exchanges: true,
         ..SandboxConfig::default()
     })
     .unwrap();
@@ -1057,5 +1082,6 @@ fn control_plane_delete_waits_for_its_zone() {
         .unwrap();
     let diagnostics = deleting.join().unwrap().unwrap();
     assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    check_contract(&sandbox);
     sandbox.shutdown();
 }
