@@ -93,6 +93,9 @@ pub enum SandboxError {
     /// The async runtime could not be built.
     #[error("could not start the sandbox runtime: {0}")]
     Runtime(std::io::Error),
+    /// Zone simulation failed.
+    #[error("zone simulation failed: {message}")]
+    Zone { message: String },
     /// Writing a file (the kubeconfig) failed.
     #[error("could not write {path}: {source}")]
     Write {
@@ -182,6 +185,16 @@ impl Sandbox {
             kube::router(world.clone()),
             world.clone(),
         )?;
+        let zones_world = world.clone();
+        servers.spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                if let Err(e) = kube::reconcile_zones(&zones_world) {
+                    tracing::warn!("zone simulation: {}", e.message());
+                }
+            }
+        });
         let konnect_url = format!("http://{}", servers.konnect_addr);
         let kubernetes_url = format!("http://{}", servers.kubernetes_addr);
         Ok(Sandbox {
@@ -245,6 +258,16 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Runs zone simulation now (it also runs in the background twice a
+    /// second): every kong-mesh zone control plane Deployment in the cluster
+    /// connects with the token it read at its last rollout, and while online
+    /// mirrors its control plane's policies into the cluster.
+    pub fn sync_zones(&self) -> Result<(), SandboxError> {
+        kube::reconcile_zones(&self.world).map_err(|e| SandboxError::Zone {
+            message: e.message().to_string(),
+        })
+    }
+
     /// Removes a zone record entirely.
     pub fn remove_zone(&self, cp_id: &str, zone: &str) -> Result<(), SandboxError> {
         konnect::remove_zone(&self.world.store, cp_id, zone)?;
@@ -292,7 +315,10 @@ fn status_of_store(store: &store::Store) -> Result<SandboxStatus, StoreError> {
     let mut status = SandboxStatus::default();
     for (api, kind, count) in store.counts()? {
         match api.as_str() {
-            "konnect" if kind == konnect::ZONES || kind == konnect::TOKEN_INDEX => {}
+            "konnect"
+                if kind == konnect::ZONES
+                    || kind == konnect::TOKEN_INDEX
+                    || kind == "zone-rollouts" => {}
             "konnect" => {
                 status.konnect.insert(kind, count);
             }

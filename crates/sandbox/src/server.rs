@@ -98,6 +98,19 @@ impl Servers {
         })
     }
 
+    /// Runs a background task on the sandbox runtime until shutdown.
+    pub fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        if let Some(rt) = &self.runtime {
+            let mut stop = self.stop.subscribe();
+            rt.spawn(async move {
+                tokio::select! {
+                    _ = task => {}
+                    _ = stop.changed() => {}
+                }
+            });
+        }
+    }
+
     pub fn shutdown(mut self, grace: Duration) {
         self.stop_and_wait(grace);
     }

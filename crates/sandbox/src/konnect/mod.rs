@@ -2,7 +2,7 @@
 //! `/v1/mesh/…` (the regional host), identity under `/v3/…` (the global
 //! host), both on one port, behind Bearer authentication.
 
-mod control_planes;
+pub(crate) mod control_planes;
 mod identity;
 mod kuma;
 

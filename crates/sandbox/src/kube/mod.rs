@@ -5,6 +5,9 @@
 mod objects;
 mod patch;
 mod registry;
+mod zone;
+
+pub use zone::reconcile as reconcile_zones;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -117,6 +120,13 @@ fn qualified(ty: &ResourceType) -> String {
         ty.plural.clone()
     } else {
         format!("{}.{}", ty.plural, ty.group)
+    }
+}
+
+impl Failure {
+    /// The message, for errors surfaced outside HTTP.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 

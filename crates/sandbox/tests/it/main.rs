@@ -5,3 +5,4 @@ mod contract;
 mod konnect;
 mod kube;
 mod kubectl;
+mod zone;
