@@ -91,7 +91,25 @@ enum Command {
     Version,
 }
 
+/// `MESHFORM_LOG=debug` (or any tracing filter such as
+/// `meshform_providers=trace`) writes logs to stderr.
+fn init_logging() {
+    let Ok(filter) = std::env::var("MESHFORM_LOG") else {
+        return;
+    };
+    if filter.is_empty() {
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn main() -> ExitCode {
+    init_logging();
     let args = argv::normalize(std::env::args_os());
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,

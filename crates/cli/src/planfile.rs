@@ -49,9 +49,60 @@ pub fn redact(v: &Value) -> Value {
     }
 }
 
-fn redacted_plan(p: &Plan) -> Plan {
+/// Replaces every attribute the schema declares sensitive, at any depth,
+/// by an unknown sensitive value (providers return values without marks).
+fn redact_schema_sensitive(block: &meshform_lang::schema::Block, v: &Value) -> Value {
+    let Data::Object(attrs) = v.data() else {
+        return v.clone();
+    };
+    let mut out = attrs.clone();
+    for (name, attr) in &block.attributes {
+        let Some(current) = out.get(name) else {
+            continue;
+        };
+        let new = if attr.sensitive && !current.is_null() {
+            Value::unknown(current.ty()).mark_sensitive()
+        } else if let meshform_lang::schema::AttributeType::Nested(nt) = &attr.ty {
+            let inner = meshform_lang::schema::Block {
+                attributes: nt.attributes.clone(),
+                ..Default::default()
+            };
+            each_object(current, &|el| redact_schema_sensitive(&inner, el))
+        } else {
+            continue;
+        };
+        out.insert(name.clone(), new);
+    }
+    for (name, nb) in &block.block_types {
+        if let Some(current) = out.get(name) {
+            let new = each_object(current, &|el| redact_schema_sensitive(&nb.block, el));
+            out.insert(name.clone(), new);
+        }
+    }
+    Value::object(out)
+}
+
+fn each_object(v: &Value, f: &dyn Fn(&Value) -> Value) -> Value {
+    match v.data() {
+        Data::Object(_) => f(v),
+        Data::List(t, items) => Value::list(t.clone(), items.iter().map(f).collect()),
+        Data::Set(t, items) => Value::set(t.clone(), items.iter().map(f).collect()),
+        Data::Tuple(items) => Value::tuple(items.iter().map(f).collect()),
+        Data::Map(t, m) => Value::map(
+            t.clone(),
+            m.iter().map(|(k, x)| (k.clone(), f(x))).collect(),
+        ),
+        _ => v.clone(),
+    }
+}
+
+fn redacted_plan(p: &Plan, schemas: &meshform_lang::schema::Schemas) -> Plan {
     let mut p = p.clone();
     for c in p.changes.iter_mut().chain(p.drift.iter_mut()) {
+        if let Some(block) = meshform_engine::render::lookup_schema(schemas, c).cloned() {
+            c.before = redact_schema_sensitive(&block, &c.before);
+            c.after = redact_schema_sensitive(&block, &c.after);
+        }
         c.before = redact(&c.before);
         c.after = redact(&c.after);
     }
@@ -80,7 +131,7 @@ pub fn save(path: &Path, run: &PlannedRun) -> anyhow::Result<()> {
         "serial": run.serial,
         "config_digest": config_digest(&run.module),
         "now": run.now.to_rfc3339(),
-        "plan": plan_to_saved_json(&redacted_plan(&run.plan)),
+        "plan": plan_to_saved_json(&redacted_plan(&run.plan, &run.schemas)),
     });
     let text = serde_json::to_string(&doc)?;
     std::fs::write(path, text).with_context(|| format!("writing the plan to {}", path.display()))

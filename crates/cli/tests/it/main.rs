@@ -5,3 +5,4 @@ mod config;
 mod helm;
 mod apply;
 mod sandbox;
+mod guide;

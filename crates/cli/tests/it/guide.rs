@@ -1,0 +1,299 @@
+//! The guide end to end on the embedded sandbox: every section of Kong's
+//! guide, in order, with the chart served from the fixture repository.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+const T: &str = "2026-11-26T10:15:00Z";
+
+/// A background `sandbox serve`, stopped on drop.
+struct Serve(
+    std::process::Child,
+    #[allow(dead_code)] std::io::BufReader<std::process::ChildStdout>,
+);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn at(seconds: i64) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(T).unwrap() + chrono::Duration::seconds(seconds);
+    format!(
+        "-at={}",
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+}
+
+struct Guide {
+    dir: tempfile::TempDir,
+    mirror: String,
+    log: Option<&'static str>,
+    transcript: std::cell::RefCell<String>,
+}
+
+impl Guide {
+    fn new(mirror_repo: &Path) -> Guide {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["main.tf", "values.tftpl"] {
+            let src = meshform_testkit::workspace_root()
+                .join("examples/guide")
+                .join(f);
+            std::fs::copy(src, dir.path().join(f)).unwrap();
+        }
+        Guide {
+            dir,
+            mirror: format!(
+                "https://kong.github.io/kong-mesh-charts={}",
+                mirror_repo.display()
+            ),
+            log: None,
+            transcript: Default::default(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshform"));
+        cmd.arg(format!("-chdir={}", self.dir.path().display()))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("MESHFORM_HELM_MIRROR", &self.mirror)
+            .env(
+                "TF_VAR_konnect_personal_access_token",
+                "kpat_anyvalueworksinthesandbox",
+            )
+            .env_remove("MESHFORM_PROVIDER_SCHEMAS")
+            .env_remove("KUBECONFIG");
+        match self.log {
+            Some(level) => cmd.env("MESHFORM_LOG", level),
+            None => cmd.env_remove("MESHFORM_LOG"),
+        };
+        let out = cmd.output().expect("the binary runs");
+        let r = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        let mut t = self.transcript.borrow_mut();
+        t.push_str(&r.stdout);
+        t.push_str(&r.stderr);
+        r
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "meshform {args:?}:\n{}\n{}", r.stdout, r.stderr);
+        r
+    }
+
+    /// `meshform sandbox serve` in the background, until the guard drops,
+    /// so kubectl can look at the sandbox cluster between commands.
+    fn serve(&self) -> Serve {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
+            .arg(format!("-chdir={}", self.dir.path().display()))
+            .args(["sandbox", "serve"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sandbox serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        // Read to the last line it prints, keeping the pipe open after.
+        while !line.starts_with("Press Ctrl-C") {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("sandbox serve ended before it printed its addresses");
+            }
+        }
+        Serve(child, reader)
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Option<String> {
+        let kubeconfig = self.dir.path().join(".meshform/sandbox/kubeconfig");
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .output()
+            .ok()?;
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn edit(&self, from: &str, to: &str) {
+        let p = self.dir.path().join("main.tf");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "{from:?} is in main.tf");
+        std::fs::write(p, text.replace(from, to)).unwrap();
+    }
+}
+
+fn walk(guide: &Guide) {
+    let r = guide.ok(&["init"]);
+    assert!(r
+        .stdout
+        .contains("meshform has been successfully initialized!"));
+
+    // Control plane, mesh with mTLS, traffic permission and the zone at once.
+    let r = guide.ok(&["apply", "-sandbox", "-auto-approve", &at(0)]);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 10 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .contains("helm_release.kong_mesh: Creation complete after"));
+
+    // Applying again right after changes nothing.
+    let r = guide.run(&["plan", "-sandbox", "-detailed-exitcode", &at(30)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r
+        .stdout
+        .contains("No changes. Your infrastructure matches the configuration."));
+
+    // The zone's namespace and token secret are in the cluster.
+    let serve = guide.serve();
+    if let Some(ns) = guide.kubectl(&["get", "ns"]) {
+        assert!(ns.contains("kong-mesh-system"), "{ns}");
+        let secret = guide
+            .kubectl(&[
+                "get",
+                "secret",
+                "cp-token",
+                "-n",
+                "kong-mesh-system",
+                "-o",
+                "json",
+            ])
+            .unwrap();
+        assert!(secret.contains("\"token\""), "{secret}");
+    }
+    drop(serve);
+
+    // A minute later the token rotates: the rotation is gone, the token is
+    // replaced and the secret updated in place, as the guide shows.
+    let r = guide.ok(&["plan", "-sandbox", &at(61)]);
+    assert!(
+        r.stdout.contains("# time_rotating.rotate has been deleted"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(
+        "# konnect_system_account_access_token.zone_system_account_token must be replaced"
+    ));
+    assert!(r
+        .stdout
+        .contains("# kubernetes_secret.mesh_cp_token will be updated in-place"));
+    let r = guide.ok(&["plan", "-sandbox", "-out=rotation.tfplan", &at(61)]);
+    assert!(r.stdout.contains("Saved the plan to: rotation.tfplan"));
+    guide.ok(&["show", "rotation.tfplan"]);
+    guide.ok(&["show", "-json", "rotation.tfplan"]);
+    let r = guide.ok(&["apply", "-sandbox", "rotation.tfplan"]);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 2 added, 1 changed, 1 destroyed."),
+        "{}",
+        r.stdout
+    );
+
+    // Renaming the mesh replaces the mesh and the policy that names it.
+    guide.edit("name     = \"my-mesh\"", "name     = \"another-name\"");
+    let r = guide.ok(&["plan", "-sandbox", &at(70)]);
+    assert!(
+        r.stdout.contains("# konnect_mesh.mesh1 must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .contains("# konnect_mesh_traffic_permission.allow_all must be replaced"));
+    assert!(r.stdout.contains("forces replacement"));
+    guide.ok(&["apply", "-sandbox", "-auto-approve", &at(70)]);
+    let r = guide.run(&["plan", "-sandbox", "-detailed-exitcode", &at(75)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Cleaning up leaves an empty state and an empty cluster namespace list.
+    let r = guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(80)]);
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 10 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let r = guide.ok(&["state", "list", "-state=.meshform/sandbox-state.db"]);
+    assert_eq!(r.stdout.trim(), "");
+    let _serve = guide.serve();
+    if let Some(ns) = guide.kubectl(&["get", "ns"]) {
+        assert!(!ns.contains("kong-mesh-system"), "{ns}");
+    }
+}
+
+#[test]
+fn the_guide_runs_end_to_end_on_the_sandbox() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    walk(&Guide::new(&repo));
+}
+
+#[test]
+fn the_zone_token_never_appears_in_output_logs_or_plan_files() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    for level in ["info", "debug", "trace"] {
+        let mut guide = Guide::new(&repo);
+        guide.log = Some(level);
+        guide.ok(&["apply", "-sandbox", "-auto-approve", &at(0)]);
+        guide.ok(&["plan", "-sandbox", "-out=saved.tfplan", &at(61)]);
+        guide.ok(&["show", "saved.tfplan"]);
+        guide.ok(&["show", "-json", "saved.tfplan"]);
+        guide.ok(&["output"]);
+        // The token is only shown where the user asks for raw state.
+        let pulled = guide
+            .ok(&["state", "pull", "-state=.meshform/sandbox-state.db"])
+            .stdout;
+        let state: serde_json::Value = serde_json::from_str(&pulled).unwrap();
+        let token = state["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == "konnect_system_account_access_token")
+            .map(|r| {
+                r["instances"][0]["attributes"]["token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .expect("the token is in the state");
+        assert!(token.starts_with("spat_"), "{token}");
+        let mut transcript = guide.transcript.borrow().clone();
+        transcript = transcript.replace(&pulled, "");
+        assert!(
+            !transcript.contains(&token),
+            "level {level}: the token leaked into output"
+        );
+        let plan_file = std::fs::read_to_string(guide.dir.path().join("saved.tfplan")).unwrap();
+        assert!(
+            !plan_file.contains(&token),
+            "the token is in the saved plan"
+        );
+        guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(90)]);
+    }
+}
