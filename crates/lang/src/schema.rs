@@ -178,33 +178,17 @@ pub struct NestedBlock {
 }
 
 /// A schema document that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SchemaJsonError {
     /// The text is not JSON (the parser's message).
+    #[error("the provider schema document is not valid JSON: {0}")]
     Syntax(String),
     /// The JSON does not describe a schema; `path` is a JSONPath-like
     /// location such as `$.provider_schemas["p"].resource_schemas.t`.
+    #[error("the provider schema document is invalid at {path}: {reason}")]
     Invalid { path: String, reason: String },
 }
-
-impl fmt::Display for SchemaJsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SchemaJsonError::Syntax(e) => {
-                write!(f, "the provider schema document is not valid JSON: {e}")
-            }
-            SchemaJsonError::Invalid { path, reason } => {
-                write!(
-                    f,
-                    "the provider schema document is invalid at {path}: {reason}"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for SchemaJsonError {}
 
 fn invalid(path: &str, reason: impl Into<String>) -> SchemaJsonError {
     SchemaJsonError::Invalid {
