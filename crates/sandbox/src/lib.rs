@@ -8,7 +8,10 @@
 //! resource API, identity: system accounts, roles, access tokens, teams) with
 //! Bearer authentication and fault injection ([`FaultConfig`]); the Kubernetes
 //! side serves discovery and generic object storage for the kinds Helm charts
-//! use, so the real `kubectl` works against it.
+//! use, so the real `kubectl` works against it. Zone simulation joins the
+//! two: a kong-mesh zone control plane Deployment in the cluster connects to
+//! its Konnect control plane with the token it rolled out with
+//! ([`Sandbox::sync_zones`]) and mirrors the mesh policies into the cluster.
 //!
 //! It implements the published contracts and depends on no other meshform
 //! crate: it must not know how meshform's own client reads those contracts.
@@ -307,6 +310,11 @@ impl Sandbox {
     /// Stops accepting connections, lets in-flight requests finish (bounded
     /// by a short grace period) and stops the runtime.
     pub fn shutdown(self) {
+        // One last zone pass, so the stored world reflects what the cluster
+        // held when the servers stopped.
+        if let Err(e) = kube::reconcile_zones(&self.world) {
+            tracing::warn!("zone simulation: {}", e.message());
+        }
         self.servers.shutdown(Duration::from_secs(3));
     }
 }
