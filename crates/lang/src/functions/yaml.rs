@@ -161,7 +161,7 @@ fn write_literal(s: &str, indent: usize, out: &mut String) {
     let body = s.trim_end_matches('\n');
     let trailing = s.len() - body.len();
     out.push('|');
-    if body.starts_with(' ') || body.starts_with('\n') {
+    if s.starts_with(' ') || s.starts_with('\n') {
         out.push('2');
     }
     match trailing {
