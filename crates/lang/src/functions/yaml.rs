@@ -166,7 +166,7 @@ fn write_literal(s: &str, indent: usize, out: &mut String) {
     }
     match trailing {
         0 => out.push('-'),
-        1 => {}
+        1 if !body.is_empty() => {}
         _ => out.push('+'),
     }
     out.push('\n');
