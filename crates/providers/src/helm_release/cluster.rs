@@ -18,7 +18,7 @@ use meshform_lang::{Diagnostic, Diagnostics};
 use serde_json::Value as Json;
 use tokio::sync::Mutex;
 
-use crate::kubernetes::{api_error, is_not_found};
+use crate::kubernetes::{api_error, is_not_found, readiness};
 
 const FIELD_MANAGER: &str = "helm";
 
@@ -207,30 +207,13 @@ impl ReleaseCluster {
         jobs: bool,
     ) -> Result<(), Diagnostics> {
         let kind = object.get("kind").and_then(Json::as_str).unwrap_or("");
-        let ready = |live: &Json| -> bool {
-            let int = |p: &str| live.pointer(p).and_then(Json::as_i64).unwrap_or(0);
-            match kind {
-                "Deployment" | "StatefulSet" => {
-                    let want = live
-                        .pointer("/spec/replicas")
-                        .and_then(Json::as_i64)
-                        .unwrap_or(1);
-                    int("/status/readyReplicas") >= want
-                }
-                "DaemonSet" => int("/status/numberReady") >= int("/status/desiredNumberScheduled"),
-                "Job" => int("/status/succeeded") >= 1,
-                _ => true,
-            }
-        };
-        let relevant =
-            matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet") || (kind == "Job" && jobs);
-        if !relevant {
+        if !readiness::is_waited_for(kind, jobs) {
             return Ok(());
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if let Some(live) = self.get(object, namespace).await? {
-                if ready(&live) {
+                if readiness::is_ready(kind, &live) {
                     return Ok(());
                 }
             }

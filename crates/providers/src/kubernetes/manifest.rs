@@ -7,6 +7,8 @@
 //! `manifest` and `object` and plans an update. Changing `apiVersion`,
 //! `kind`, name or namespace replaces the object.
 
+use std::time::Duration;
+
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::{pinned_kind, Scope};
@@ -188,10 +190,132 @@ pub async fn apply(client: kube::Client, planned: &Value) -> Result<Json, Diagno
         .patch(&id.name, &params, &Patch::Apply(&manifest))
         .await
         .map_err(|e| api_error("Applying", &describe(&id), &e))?;
-    let live = serde_json::to_value(&applied).map_err(|e| -> Diagnostics {
+    let mut live = serde_json::to_value(&applied).map_err(|e| -> Diagnostics {
         Diagnostic::error("Invalid object returned by the cluster", e.to_string()).into()
     })?;
+    let waits = Waits::from_value(planned)?;
+    if !waits.is_empty() {
+        live = waits.wait(&api, &id, planned).await?;
+    }
     Ok(state_json(planned, &manifest, &live))
+}
+
+/// What a `wait` block (or the deprecated `wait_for`) asks for after
+/// applying.
+struct Waits {
+    rollout: bool,
+    fields: Vec<(String, regex::Regex)>,
+    conditions: Vec<(String, Option<String>)>,
+}
+
+impl Waits {
+    fn from_value(planned: &Value) -> Result<Waits, Diagnostics> {
+        let planned = planned.clone().unmark_deep();
+        let wait = planned
+            .get_attr("wait")
+            .and_then(Value::as_elements)
+            .and_then(|items| items.first())
+            .cloned();
+        let mut field_patterns = std::collections::BTreeMap::new();
+        for source in [wait.as_ref(), planned.get_attr("wait_for")]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(m) = super::values::string_map(source, "fields") {
+                field_patterns.extend(m);
+            }
+        }
+        let fields = field_patterns
+            .into_iter()
+            .map(|(path, pattern)| {
+                regex::Regex::new(&pattern)
+                    .map(|r| (path.clone(), r))
+                    .map_err(|e| -> Diagnostics {
+                        Diagnostic::error(
+                            "Invalid wait condition",
+                            format!("The pattern for field {path:?} is not a valid regular expression: {e}."),
+                        )
+                        .into()
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let conditions = wait
+            .as_ref()
+            .and_then(|w| w.get_attr("condition"))
+            .and_then(Value::as_elements)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    super::values::string(c, "type")?,
+                    super::values::string(c, "status"),
+                ))
+            })
+            .collect();
+        Ok(Waits {
+            rollout: wait
+                .as_ref()
+                .and_then(|w| super::values::boolean(w, "rollout"))
+                .unwrap_or(false),
+            fields,
+            conditions,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.rollout && self.fields.is_empty() && self.conditions.is_empty()
+    }
+
+    fn satisfied(&self, kind: &str, live: &Json) -> bool {
+        (!self.rollout || super::readiness::is_ready(kind, live))
+            && self.fields.iter().all(|(path, pattern)| {
+                super::readiness::field(live, path)
+                    .is_some_and(|v| pattern.is_match(&super::readiness::field_text(v)))
+            })
+            && self
+                .conditions
+                .iter()
+                .all(|(t, s)| super::readiness::has_condition(live, t, s.as_deref()))
+    }
+
+    /// Polls the object until the conditions hold or the create timeout
+    /// (ten minutes unless configured) passes; returns the last object.
+    async fn wait(
+        &self,
+        api: &Api<DynamicObject>,
+        id: &Identity,
+        planned: &Value,
+    ) -> Result<Json, Diagnostics> {
+        let limit = super::values::timeout(planned, "create", Duration::from_secs(600));
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let live = api
+                .get(&id.name)
+                .await
+                .map_err(|e| api_error("Waiting for", &describe(id), &e))
+                .and_then(|o| {
+                    serde_json::to_value(&o).map_err(|e| -> Diagnostics {
+                        Diagnostic::error("Invalid object returned by the cluster", e.to_string())
+                            .into()
+                    })
+                })?;
+            if self.satisfied(&id.kind, &live) {
+                return Ok(live);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Diagnostic::error(
+                    "Operation timed out",
+                    format!(
+                        "{} did not meet its wait conditions within {}.",
+                        describe(id),
+                        humantime::format_duration(limit)
+                    ),
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// Fields the API server manages, left out of an imported manifest.

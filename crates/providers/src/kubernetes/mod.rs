@@ -10,6 +10,7 @@ pub mod config_map;
 pub mod connection;
 pub mod manifest;
 pub mod namespace;
+pub mod readiness;
 pub mod schema;
 pub mod secret;
 pub(crate) mod values;

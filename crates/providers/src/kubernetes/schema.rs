@@ -228,6 +228,11 @@ fn manifest_schema() -> Schema {
                 ("computed_fields", attr(strings(), "O")),
                 ("manifest", attr(Type::Dynamic, "R")),
                 ("object", attr(Type::Dynamic, "OC")),
+                ("wait_for", {
+                    let mut a = attr(Type::object([("fields".to_string(), string_map())]), "O");
+                    a.deprecated = true;
+                    a
+                }),
             ],
             [
                 (
@@ -254,7 +259,47 @@ fn manifest_schema() -> Schema {
                         1,
                     ),
                 ),
-                ("timeouts", timeouts_block(&["create", "delete", "update"])),
+                (
+                    "timeouts",
+                    nested(
+                        Nesting::List,
+                        block(
+                            ["create", "delete", "update"].map(|n| (n, attr(Type::String, "O"))),
+                            [],
+                        ),
+                        0,
+                        1,
+                    ),
+                ),
+                (
+                    "wait",
+                    nested(
+                        Nesting::List,
+                        block(
+                            [
+                                ("fields", attr(string_map(), "O")),
+                                ("rollout", attr(Type::Bool, "O")),
+                            ],
+                            [(
+                                "condition",
+                                nested(
+                                    Nesting::List,
+                                    block(
+                                        [
+                                            ("status", attr(Type::String, "O")),
+                                            ("type", attr(Type::String, "O")),
+                                        ],
+                                        [],
+                                    ),
+                                    0,
+                                    0,
+                                ),
+                            )],
+                        ),
+                        0,
+                        1,
+                    ),
+                ),
             ],
         ),
     }

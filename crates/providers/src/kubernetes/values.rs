@@ -210,10 +210,17 @@ pub(crate) fn timeout(
     operation: &str,
     default: std::time::Duration,
 ) -> std::time::Duration {
-    settings
+    // A single block (SDK resources) or a list of at most one
+    // (`kubernetes_manifest`).
+    let block = settings
         .get_attr("timeouts")
         .filter(|t| !t.is_null() && t.is_known())
-        .and_then(|t| string(t, operation))
+        .map(|t| match t.as_elements() {
+            Some(items) => items.first().cloned().unwrap_or_else(Value::null_dynamic),
+            None => t.clone(),
+        });
+    block
+        .and_then(|t| string(&t, operation))
         .and_then(|text| humantime::parse_duration(&text).ok())
         .unwrap_or(default)
 }

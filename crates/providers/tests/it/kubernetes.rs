@@ -981,3 +981,74 @@ async fn namespace_delete_honours_its_timeout_block() {
     destroy(p.as_ref(), &b, ty, &state).await;
     assert_eq!(read(p.as_ref(), ty, &state).await, None);
 }
+
+/// `wait` on a manifest: rollout, field patterns and conditions are met
+/// by a Deployment the sandbox reports ready; an unmet field times out
+/// with a diagnostic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifest_waits_for_rollout_fields_and_conditions() {
+    let c = cluster("manifest-wait");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_manifest";
+    let b = block(&factory, ty);
+    let deployment = |name: &str| {
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": name}},
+                "template": {
+                    "metadata": {"labels": {"app": name}},
+                    "spec": {"containers": [{"name": "app", "image": "demo:1"}]},
+                },
+            },
+        })
+    };
+    let cfg = config(
+        &b,
+        json!({
+            "manifest": deployment("waited"),
+            "wait": [{
+                "rollout": true,
+                "fields": {"status.readyReplicas": "^2$"},
+                "condition": [{"type": "Available", "status": "True"}],
+            }],
+        }),
+    );
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    assert_eq!(json_of(&state)["object"]["spec"]["replicas"], 2);
+
+    let never = config(
+        &b,
+        json!({
+            "manifest": deployment("never"),
+            "wait": [{"fields": {"status.phase": "^Never$"}}],
+            "timeouts": [{"create": "1s"}],
+        }),
+    );
+    let null = Value::null(b.implied_type());
+    let planned = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: null.clone(),
+            proposed_new_state: proposed_new_state(&b, &null, &never),
+            config: never.clone(),
+            prior_private: Vec::new(),
+        })
+        .await
+        .planned_state
+        .unwrap();
+    let applied = p
+        .apply_resource_change(ApplyResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: null,
+            planned_state: planned,
+            config: never,
+            planned_private: Vec::new(),
+        })
+        .await;
+    let text = format!("{:?}", applied.diagnostics);
+    assert!(text.contains("did not meet its wait conditions"), "{text}");
+}
