@@ -90,8 +90,11 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> R
     let prior_object = prior
         .get_attr("object")
         .and_then(|o| o.clone().unmark_deep().to_json().ok());
+    let computed = computed_fields(config);
     let drifted = match (&new_manifest, &prior_object) {
-        (Some(m), Some(o)) => &project(o, m) != m,
+        (Some(m), Some(o)) => {
+            without_fields(&project(o, m), &computed) != without_fields(m, &computed)
+        }
         _ => true,
     };
     let changed =
@@ -111,6 +114,40 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> R
         }
     }
     plan
+}
+
+/// Manifest fields the API server may change without it counting as
+/// drift (`computed_fields`, by default labels and annotations).
+fn computed_fields(config: &Value) -> Vec<String> {
+    match config
+        .get_attr("computed_fields")
+        .and_then(Value::as_elements)
+    {
+        Some(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        None => vec!["metadata.annotations".into(), "metadata.labels".into()],
+    }
+}
+
+/// A copy of `object` without the fields at the dotted `paths`.
+fn without_fields(object: &Json, paths: &[String]) -> Json {
+    let mut out = object.clone();
+    for path in paths {
+        let mut steps: Vec<&str> = path.split('.').collect();
+        let Some(last) = steps.pop() else {
+            continue;
+        };
+        let mut current = Some(&mut out);
+        for step in steps {
+            current = current.and_then(|c| c.get_mut(step));
+        }
+        if let Some(Json::Object(m)) = current {
+            m.remove(last);
+        }
+    }
+    out
 }
 
 fn field_manager(planned: &Value) -> (String, bool) {

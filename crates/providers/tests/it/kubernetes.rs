@@ -1052,3 +1052,49 @@ async fn manifest_waits_for_rollout_fields_and_conditions() {
     let text = format!("{:?}", applied.diagnostics);
     assert!(text.contains("did not meet its wait conditions"), "{text}");
 }
+
+/// Labels and annotations the server changes are `computed_fields` by
+/// default: no drift; other fields changed in the cluster are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifest_computed_fields_are_not_drift() {
+    let c = cluster("manifest-computed");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_manifest";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({"manifest": {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "labelled", "namespace": "default", "labels": {"a": "1"}},
+            "data": {"k": "v"},
+        }}),
+    );
+    let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    let resp = reqwest::Client::new()
+        .patch(format!(
+            "{}/api/v1/namespaces/default/configmaps/labelled",
+            c.sandbox.kubernetes_url()
+        ))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(json!({"metadata": {"labels": {"a": "2"}}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let refreshed = read(p.as_ref(), ty, &state).await.unwrap();
+    assert_eq!(
+        json_of(&refreshed)["object"]["metadata"]["labels"]["a"],
+        "2"
+    );
+    let plan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: refreshed.clone(),
+            proposed_new_state: proposed_new_state(&b, &refreshed, &cfg),
+            config: cfg.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_eq!(plan.planned_state.as_ref(), Some(&refreshed));
+}
