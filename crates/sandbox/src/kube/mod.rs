@@ -854,6 +854,56 @@ impl Call<'_> {
                 notify(self.world, &rs_type, &scope, "ADDED", &wanted);
             }
         }
+        for row in t.list(API, &rs_type.collection(), Some(&scope))? {
+            let owned = row.body["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|r| r["uid"] == uid));
+            if owned {
+                self.sync_pods(t, &scope, &row.body)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Running, ready Pods for a ReplicaSet, as many as it wants.
+    fn sync_pods(&self, t: &Tx<'_>, scope: &str, replica_set: &Value) -> Result<(), Failure> {
+        let pod_type = ResourceType {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Pod".into(),
+            plural: "pods".into(),
+            singular: "pod".into(),
+            namespaced: true,
+            short_names: vec![],
+            columns: vec![],
+            has_status: true,
+        };
+        let uid = replica_set["metadata"]["uid"].clone();
+        let wanted = usize::try_from(int(&replica_set["spec"]["replicas"]).max(0)).unwrap_or(0);
+        let owned: Vec<crate::store::Row> = t
+            .list(API, "pods", Some(scope))?
+            .into_iter()
+            .filter(|p| {
+                p.body["metadata"]["ownerReferences"]
+                    .as_array()
+                    .is_some_and(|o| o.iter().any(|r| r["uid"] == uid))
+            })
+            .collect();
+        for extra in owned.iter().skip(wanted) {
+            t.delete(API, "pods", scope, &extra.name)?;
+            notify(self.world, &pod_type, scope, "DELETED", &extra.body);
+        }
+        for _ in owned.len()..wanted {
+            if let Some(mut pod) = objects::pod_for(replica_set) {
+                stamp_new(t, &pod_type, &mut pod)?;
+                let name = pod["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                t.put(API, "pods", scope, &name, &pod)?;
+                notify(self.world, &pod_type, scope, "ADDED", &pod);
+            }
+        }
         Ok(())
     }
 

@@ -85,7 +85,9 @@ pub fn simulate_status(ty: &ResourceType, object: &mut Value) {
     let now = timestamp();
     let status = match (ty.group.as_str(), ty.kind.as_str()) {
         ("", "Namespace") => json!({"phase": "Active"}),
-        ("", "Pod") => json!({"phase": "Running", "conditions": [
+        ("", "Pod") => json!({"phase": "Running", "podIP": "10.244.0.10", "startTime": now,
+            "containerStatuses": object["status"]["containerStatuses"].clone(),
+            "conditions": [
             {"type": "Ready", "status": "True", "lastTransitionTime": now},
             {"type": "ContainersReady", "status": "True", "lastTransitionTime": now}]}),
         ("", "Service") => json!({"loadBalancer": {}}),
@@ -196,6 +198,45 @@ pub fn replica_set_for(deployment: &Value) -> Option<Value> {
             }],
         },
         "spec": {"replicas": deployment["spec"]["replicas"].clone(), "selector": selector, "template": template},
+    }))
+}
+
+/// A running, ready Pod of a ReplicaSet's template.
+pub fn pod_for(replica_set: &Value) -> Option<Value> {
+    let rs_name = replica_set["metadata"]["name"].as_str()?;
+    let template = &replica_set["spec"]["template"];
+    let suffix: String = (0..5)
+        .map(|_| {
+            const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+            char::from(ALPHABET[fastrand::usize(..ALPHABET.len())])
+        })
+        .collect();
+    let now = timestamp();
+    let mut spec = template["spec"].clone();
+    spec["nodeName"] = json!("meshform-sandbox");
+    let statuses: Vec<Value> = spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            json!({"name": c["name"], "image": c["image"], "ready": true, "started": true,
+                   "restartCount": 0, "state": {"running": {"startedAt": now}}})
+        })
+        .collect();
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": format!("{rs_name}-{suffix}"),
+            "namespace": replica_set["metadata"]["namespace"],
+            "labels": template["metadata"]["labels"],
+            "ownerReferences": [{
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
+                "uid": replica_set["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true,
+            }],
+        },
+        "spec": spec,
+        "status": {"containerStatuses": statuses},
     }))
 }
 
@@ -366,6 +407,20 @@ fn cell(object: &Value, path: &str) -> Value {
             int(&object["status"]["readyReplicas"], 0),
             int(&object["spec"]["replicas"], 1)
         )),
+        "#podready" => {
+            let statuses = object["status"]["containerStatuses"]
+                .as_array()
+                .map_or(&[][..], |v| v);
+            let ready = statuses.iter().filter(|s| s["ready"] == true).count();
+            let total = object["spec"]["containers"].as_array().map_or(0, Vec::len);
+            json!(format!("{ready}/{total}"))
+        }
+        "#restarts" => json!(object["status"]["containerStatuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s["restartCount"].as_i64().unwrap_or(0))
+            .sum::<i64>()),
         "#completions" => json!(format!(
             "{}/{}",
             int(&object["status"]["succeeded"], 0),

@@ -64,6 +64,19 @@ impl ResourceType {
         if !self.short_names.is_empty() {
             entry["shortNames"] = json!(self.short_names);
         }
+        let in_all = matches!(
+            (self.group.as_str(), self.kind.as_str()),
+            ("", "Pod" | "Service")
+                | (
+                    "apps",
+                    "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet"
+                )
+                | ("batch", "Job" | "CronJob")
+                | ("autoscaling", "HorizontalPodAutoscaler")
+        );
+        if in_all {
+            entry["categories"] = json!(["all"]);
+        }
         if self.group.is_empty() && self.version == "v1" || !self.group.contains('.') {
             entry["storageVersionHash"] = json!(hash_of(&self.collection()));
         }
@@ -154,7 +167,11 @@ const BUILTINS: &[Builtin] = &[
     ),
     cols(
         b("", &["v1"], "Pod", "pods", true, &["po"]),
-        &[("Status", ".status.phase", "string")],
+        &[
+            ("Ready", "#podready", "string"),
+            ("Status", ".status.phase", "string"),
+            ("Restarts", "#restarts", "integer"),
+        ],
         true,
     ),
     b("", &["v1"], "Endpoints", "endpoints", true, &["ep"]),
