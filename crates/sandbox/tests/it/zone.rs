@@ -195,6 +195,7 @@ fn a_zone_connects_mirrors_policies_and_needs_a_restart_after_rotation() {
     let z = zone(&k);
     assert!(!z.online);
     assert_eq!(k.delete(&format!("/v1/mesh/control-planes/{cp}")).0, 204);
+    crate::contract::check_exchanges(&k.sandbox.exchanges());
 }
 
 #[test]
