@@ -115,7 +115,8 @@ pub struct HelmProvider {
 }
 
 /// What a `helm_release` asks for, read from a planned or prior value.
-#[derive(Debug, Clone)]
+/// (No `Debug`: it holds `set_sensitive` values.)
+#[derive(Clone)]
 struct ReleaseSettings {
     name: String,
     namespace: String,
@@ -262,7 +263,13 @@ impl ReleaseSettings {
             apply_set_list(&mut values, name, items)?;
         }
         for (name, value, ty) in &self.set_sensitive {
-            apply_set(&mut values, &format!("{name}={value}"), kind(ty))?;
+            // The error must not repeat the value.
+            apply_set(&mut values, &format!("{name}={value}"), kind(ty)).map_err(|_| {
+                meshform_helm::HelmError::Set {
+                    expr: format!("{name}=(sensitive value)"),
+                    message: "the name is not a valid value path".into(),
+                }
+            })?;
         }
         Ok(values)
     }

@@ -49,12 +49,23 @@ pub enum ConnectionError {
 }
 
 /// A resolved connection: one kubeconfig document and the context to use.
-#[derive(Debug, Clone, PartialEq)]
+/// Its `Debug` form leaves the kubeconfig out (it may hold credentials).
+#[derive(Clone, PartialEq)]
 pub struct Connection {
     pub source: ConnectionSource,
     /// The merged kubeconfig with the provider's overrides applied.
     pub kubeconfig: Json,
     pub context: String,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("source", &self.source)
+            .field("context", &self.context)
+            .field("server", &self.server())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Connection {
@@ -84,8 +95,9 @@ impl Connection {
 }
 
 /// The provider block's connection settings (attributes of the kubernetes
-/// provider, or of the helm provider's `kubernetes` block).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// provider, or of the helm provider's `kubernetes` block). Its `Debug`
+/// form hides credentials.
+#[derive(Clone, Default, PartialEq)]
 pub struct ConnectionSettings {
     pub config_path: Option<String>,
     pub config_paths: Vec<String>,
@@ -106,12 +118,50 @@ pub struct ConnectionSettings {
 }
 
 /// An `exec` credential plugin.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExecSettings {
     pub api_version: String,
     pub command: String,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
+}
+
+fn hidden(v: &Option<String>) -> Option<&'static str> {
+    v.as_ref().map(|_| "(sensitive value)")
+}
+
+impl std::fmt::Debug for ConnectionSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionSettings")
+            .field("config_path", &self.config_path)
+            .field("config_paths", &self.config_paths)
+            .field("config_context", &self.config_context)
+            .field("config_context_auth_info", &self.config_context_auth_info)
+            .field("config_context_cluster", &self.config_context_cluster)
+            .field("host", &self.host)
+            .field("token", &hidden(&self.token))
+            .field("username", &self.username)
+            .field("password", &hidden(&self.password))
+            .field("cluster_ca_certificate", &self.cluster_ca_certificate)
+            .field("client_certificate", &self.client_certificate)
+            .field("client_key", &hidden(&self.client_key))
+            .field("insecure", &self.insecure)
+            .field("tls_server_name", &self.tls_server_name)
+            .field("proxy_url", &self.proxy_url)
+            .field("exec", &self.exec)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ExecSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecSettings")
+            .field("api_version", &self.api_version)
+            .field("command", &self.command)
+            .field("args", &self.args)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 fn string_attr(v: &Value, name: &str) -> Option<String> {
@@ -540,4 +590,37 @@ pub async fn connect(connection: &Connection) -> Result<kube::Client, Connection
         .await
         .map_err(|e| client_error(e.to_string()))?;
     kube::Client::try_from(config).map_err(|e| client_error(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_credentials() {
+        let settings = ConnectionSettings {
+            host: Some("https://127.0.0.1:6443".into()),
+            token: Some("secret-token".into()),
+            password: Some("secret-password".into()),
+            client_key: Some("secret-key".into()),
+            exec: Some(ExecSettings {
+                command: "cred".into(),
+                env: BTreeMap::from([("API_KEY".into(), "secret-env".into())]),
+                ..ExecSettings::default()
+            }),
+            ..ConnectionSettings::default()
+        };
+        let connection = resolve(&settings, &BTreeMap::new()).unwrap();
+        for text in [format!("{settings:?}"), format!("{connection:?}")] {
+            for secret in [
+                "secret-token",
+                "secret-password",
+                "secret-key",
+                "secret-env",
+            ] {
+                assert!(!text.contains(secret), "{text}");
+            }
+        }
+        assert!(format!("{connection:?}").contains("https://127.0.0.1:6443"));
+    }
 }
