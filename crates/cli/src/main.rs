@@ -9,6 +9,7 @@ mod commands;
 mod files;
 mod output;
 mod planfile;
+mod rotation;
 mod sandbox_mode;
 mod world;
 

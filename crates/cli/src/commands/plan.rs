@@ -222,6 +222,10 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let text = render(&run, footer, g);
     print!("{text}");
+    let report = crate::rotation::report(&run.plan, &run.module, run.now);
+    if !report.is_empty() {
+        print!("\n{report}");
+    }
     if let Some(path) = &a.out {
         crate::planfile::save(path, &run)?;
     }

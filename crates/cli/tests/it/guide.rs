@@ -297,3 +297,23 @@ fn the_zone_token_never_appears_in_output_logs_or_plan_files() {
         guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(90)]);
     }
 }
+
+#[test]
+fn plans_say_when_the_zone_token_rotates() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let guide = Guide::new(&repo);
+    guide.ok(&["apply", "-sandbox", "-auto-approve", &at(1)]);
+    let r = guide.ok(&["plan", "-sandbox", &at(1)]);
+    assert!(
+        r.stdout
+            .contains("time_rotating.rotate rotates at 2026-11-26T10:16:01Z (in 1m)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(
+        "konnect_system_account_access_token.zone_system_account_token expires at 2026-11-26T10:31:01Z (in 16m)"
+    ));
+    guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(2)]);
+}
