@@ -1098,3 +1098,52 @@ async fn manifest_computed_fields_are_not_drift() {
         .await;
     assert_eq!(plan.planned_state.as_ref(), Some(&refreshed));
 }
+
+/// `binary_data` keeps the configured keys as base64 and out of `data`;
+/// `generate_name` lets the server pick the name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_binary_data_and_generated_names() {
+    let c = cluster("binary");
+    let (factory, p) = provider(&c);
+    let ty = "kubernetes_secret";
+    let b = block(&factory, ty);
+    let cfg = config(
+        &b,
+        json!({
+            "metadata": [{"generate_name": "blob-"}],
+            "data": {"text": "plain"},
+            "binary_data": {"bin": "AAEC/w=="},
+        }),
+    );
+    let (planned, state) =
+        plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
+    assert_eq!(planned.get_attr("type"), Some(&Value::string("Opaque")));
+    let s = json_of(&state);
+    let name = s["metadata"][0]["name"].as_str().unwrap().to_string();
+    assert!(name.starts_with("blob-") && name.len() > 5, "{name}");
+    assert_eq!(s["metadata"][0]["generate_name"], "blob-");
+    assert_eq!(s["id"], format!("default/{name}"));
+    assert_eq!(s["data"], json!({"text": "plain"}));
+    assert_eq!(s["binary_data"], json!({"bin": "AAEC/w=="}));
+    let live = reqwest::get(format!(
+        "{}/api/v1/namespaces/default/secrets/{name}",
+        c.sandbox.kubernetes_url()
+    ))
+    .await
+    .unwrap();
+    let live: serde_json::Value = serde_json::from_slice(&live.bytes().await.unwrap()).unwrap();
+    assert_eq!(live["data"]["bin"], "AAEC/w==");
+    assert_eq!(live["data"]["text"], "cGxhaW4=");
+    // The state plans no change against the same configuration.
+    let plan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: state.clone(),
+            proposed_new_state: proposed_new_state(&b, &state, &cfg),
+            config: cfg.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert!(plan.requires_replace.is_empty());
+    assert_eq!(plan.planned_state.as_ref(), Some(&state));
+}
