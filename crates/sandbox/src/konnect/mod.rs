@@ -61,6 +61,7 @@ pub fn router(world: Arc<World>) -> Router {
         .merge(api)
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .fallback(not_found_route)
+        .layer(axum::extract::DefaultBodyLimit::max(RECORD_LIMIT))
         .layer(middleware::from_fn_with_state(world.clone(), record))
         .with_state(world)
 }

@@ -40,8 +40,14 @@ pub struct WatchEvent {
     object: Value,
 }
 
+/// Largest request body accepted (Helm release Secrets and CRDs are big).
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
 pub fn router(world: Arc<World>) -> Router {
-    Router::new().fallback(handle).with_state(world)
+    Router::new()
+        .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(world)
 }
 
 /// A kubeconfig whose current context points at `url`.

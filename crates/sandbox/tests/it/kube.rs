@@ -414,3 +414,18 @@ fn kubeconfig_points_at_the_server() {
     assert!(text.contains(&format!("server: {}", k.sandbox.kubernetes_url())));
     assert!(text.contains("current-context: meshform-sandbox"));
 }
+
+#[test]
+fn large_objects_are_accepted() {
+    let k = start();
+    k.namespace("big");
+    let payload = "a".repeat(4 * 1024 * 1024);
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"blob": payload}});
+    let (status, _) = k.post("/api/v1/namespaces/big/configmaps", cm);
+    assert_eq!(status, 201);
+    let (_, read) = k.get("/api/v1/namespaces/big/configmaps/big");
+    assert_eq!(
+        read["data"]["blob"].as_str().map(str::len),
+        Some(4 * 1024 * 1024)
+    );
+}
