@@ -139,6 +139,7 @@ struct ReleaseSettings {
     skip_crds: bool,
     render_subchart_notes: bool,
     devel: bool,
+    dependency_update: bool,
     replace: bool,
     reuse_values: bool,
     reset_values: bool,
@@ -200,6 +201,7 @@ impl ReleaseSettings {
             skip_crds: boolean(&v, "skip_crds").unwrap_or(false),
             render_subchart_notes: boolean(&v, "render_subchart_notes").unwrap_or(true),
             devel: boolean(&v, "devel").unwrap_or(false),
+            dependency_update: boolean(&v, "dependency_update").unwrap_or(false),
             replace: boolean(&v, "replace").unwrap_or(false),
             reuse_values: boolean(&v, "reuse_values").unwrap_or(false),
             reset_values: boolean(&v, "reset_values").unwrap_or(false),
@@ -454,9 +456,13 @@ impl HelmProvider {
                     .map_err(|e| error("Chart source unavailable", e))?,
                 mirrors,
             };
-            let chart = fetcher
+            let mut chart = fetcher
                 .fetch(&settings.chart_ref())
                 .map_err(|e| error("Chart could not be fetched", e))?;
+            if settings.dependency_update {
+                fetch_missing_dependencies(&fetcher, &mut chart, &settings.chart)
+                    .map_err(|e| error("Chart dependencies could not be fetched", e))?;
+            }
             let config = settings
                 .upgrade_config(previous.as_ref())
                 .map_err(|e| error("Invalid release values", e))?;
@@ -934,6 +940,43 @@ impl HelmProvider {
         }
         Ok(Some(st))
     }
+}
+
+/// `dependency_update`: fetches the dependencies `Chart.yaml` lists that
+/// the chart's `charts/` directory lacks (`file://` repositories relative
+/// to a local chart's directory), as `helm dependency update` would.
+fn fetch_missing_dependencies(
+    fetcher: &ChartFetcher,
+    chart: &mut meshform_helm::Chart,
+    chart_location: &str,
+) -> Result<(), ChartFetchError> {
+    let missing: Vec<_> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|d| !chart.dependencies.iter().any(|c| c.metadata.name == d.name))
+        .cloned()
+        .collect();
+    for dep in missing {
+        let reference = match dep.repository.strip_prefix("file://") {
+            Some(relative) => ChartRef {
+                chart: std::path::Path::new(chart_location)
+                    .join(relative)
+                    .display()
+                    .to_string(),
+                repository: None,
+                version: None,
+            },
+            None => ChartRef {
+                chart: dep.name.clone(),
+                repository: Some(dep.repository.clone()).filter(|r| !r.is_empty()),
+                version: Some(dep.version.clone()).filter(|v| !v.is_empty()),
+            },
+        };
+        let sub = fetcher.fetch(&reference)?;
+        chart.dependencies.push(sub);
+    }
+    Ok(())
 }
 
 /// What identifies an object across revisions.

@@ -992,3 +992,36 @@ fn api_path(kind: &str) -> (&'static str, String) {
     };
     (group, format!("{}s", kind.to_lowercase()))
 }
+
+/// `dependency_update` fetches a dependency the chart's `charts/` lacks
+/// (through a mirror here); without it the install is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dependency_update_fetches_missing_subcharts() {
+    let c = cluster("helm-deps");
+    let mirror = scratch_dir("helm-deps-mirror");
+    copy_dir(&PathBuf::from(demo_chart()), &mirror.join("demo"));
+    let mapping = format!("https://charts.example.invalid/stable={}", mirror.display());
+    let (b, p) = configure(&c, &[("MESHFORM_HELM_MIRROR", &mapping)]);
+    let null = Value::null(b.implied_type());
+    let umbrella = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/providers/helm/umbrella")
+        .display()
+        .to_string();
+    let without = config(&b, json!({"name": "umb", "chart": umbrella}));
+    let planned = plan(p.as_ref(), &b, &null, &without).await;
+    let err = apply(p.as_ref(), &null, &planned, &without)
+        .await
+        .unwrap_err();
+    assert!(err.contains("missing"), "{err}");
+    let with = config(
+        &b,
+        json!({"name": "umb", "chart": umbrella, "dependency_update": true}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &with).await;
+    let state = apply(p.as_ref(), &null, &planned, &with).await.unwrap();
+    assert_eq!(json_of(&state)["version"], "1.0.0");
+    let cm = get(&c, "/api/v1/namespaces/default/configmaps/umb-demo")
+        .await
+        .unwrap();
+    assert_eq!(cm["data"]["greeting"], "nested");
+}
