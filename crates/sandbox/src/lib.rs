@@ -351,3 +351,9 @@ pub fn reset_database(path: &Path) -> Result<(), SandboxError> {
     store.clear()?;
     Ok(())
 }
+
+// A running sandbox is shared between test threads and provider clients.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Sandbox>();
+};

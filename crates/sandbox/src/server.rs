@@ -22,7 +22,7 @@ pub struct Servers {
     pub kubernetes_addr: SocketAddr,
     runtime: Option<tokio::runtime::Runtime>,
     stop: watch::Sender<bool>,
-    done: std::sync::mpsc::Receiver<()>,
+    done: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +94,7 @@ impl Servers {
             kubernetes_addr,
             runtime: Some(runtime),
             stop,
-            done,
+            done: std::sync::Mutex::new(done),
         })
     }
 
@@ -118,10 +118,12 @@ impl Servers {
     fn stop_and_wait(&mut self, grace: Duration) {
         let _ = self.stop.send(true);
         let deadline = std::time::Instant::now() + grace + Duration::from_millis(500);
-        for _ in 0..2 {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if self.done.recv_timeout(left).is_err() {
-                break;
+        if let Ok(done) = self.done.lock() {
+            for _ in 0..2 {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if done.recv_timeout(left).is_err() {
+                    break;
+                }
             }
         }
         if let Some(rt) = self.runtime.take() {
