@@ -68,6 +68,8 @@ enum Command {
     Show(commands::show::Args),
     /// Print the dependency graph in Graphviz DOT.
     Graph(commands::graph::Args),
+    /// Evaluate expressions against the configuration and state.
+    Console(commands::console::Args),
     /// Advanced state management.
     #[command(subcommand)]
     State(commands::state::StateCommand),
@@ -140,6 +142,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => commands::plan::run(a, g),
         Command::Show(a) => commands::show::run(a, g),
         Command::Graph(a) => commands::graph::run(a, g),
+        Command::Console(a) => commands::console::run(a, g),
         Command::Apply(a) => commands::apply::run(a, g, false),
         Command::Destroy(a) => commands::apply::run(a, g, true),
         Command::State(c) => commands::state::run_state(c, g),

@@ -193,7 +193,22 @@ pub async fn plan(
     registry: &ProviderRegistry,
     opts: &PlanOptions,
 ) -> (Plan, Diagnostics) {
-    walk(root, prior, registry, opts, None).await
+    let (p, d, _) = walk(root, prior, registry, opts, None).await;
+    (p, d)
+}
+
+/// The root module's names after a plan walk — `var`, `local`,
+/// `module`, `data`, every resource type, `path` and `terraform` — as
+/// `meshform console` evaluates against them. Values not known until
+/// apply are unknown.
+pub async fn console_names(
+    root: &Module,
+    prior: &PriorState,
+    registry: &ProviderRegistry,
+    opts: &PlanOptions,
+) -> (BTreeMap<String, Value>, Diagnostics) {
+    let (_, d, names) = walk(root, prior, registry, opts, None).await;
+    (names, d)
 }
 
 /// Plans and applies in one walk: each object is planned with the values
@@ -207,7 +222,8 @@ pub async fn apply(
     opts: &PlanOptions,
     target: ApplyTarget<'_>,
 ) -> (Plan, Diagnostics) {
-    walk(root, prior, registry, opts, Some(target)).await
+    let (p, d, _) = walk(root, prior, registry, opts, Some(target)).await;
+    (p, d)
 }
 
 async fn walk(
@@ -216,7 +232,7 @@ async fn walk(
     registry: &ProviderRegistry,
     opts: &PlanOptions,
     applying: Option<ApplyTarget<'_>>,
-) -> (Plan, Diagnostics) {
+) -> (Plan, Diagnostics, BTreeMap<String, Value>) {
     let (graph, diags) = graph::build(root);
     let (moved_prior, moves, move_diags) = apply_moved_blocks(root, prior);
     let prior = &moved_prior;
@@ -242,13 +258,13 @@ async fn walk(
     w.diags.extend(move_diags);
     w.commit_moves();
     if w.diags.has_errors() {
-        return (w.finish(BTreeMap::new()), w.diags);
+        return (w.finish(BTreeMap::new()), w.diags, BTreeMap::new());
     }
     let mut order = match graph.order() {
         Ok(o) => o,
         Err(d) => {
             w.diags.extend(d);
-            return (w.finish(BTreeMap::new()), w.diags);
+            return (w.finish(BTreeMap::new()), w.diags, BTreeMap::new());
         }
     };
     if opts.mode == PlanMode::Destroy && w.applying.is_some() {
@@ -290,7 +306,8 @@ async fn walk(
     }
     let outputs = w.output_changes();
     w.commit_outputs(&outputs);
-    (w.finish(outputs), w.diags)
+    let names = w.root_names();
+    (w.finish(outputs), w.diags, names)
 }
 
 struct Walker<'a, 'b> {
@@ -428,6 +445,68 @@ impl Walker<'_, '_> {
         if let Some(t) = &self.applying {
             (t.events)(e);
         }
+    }
+
+    /// Every root-module name with its current value.
+    fn root_names(&self) -> BTreeMap<String, Value> {
+        let empty = ModuleScope::default();
+        let scope = self.scopes.get(&Vec::new()).unwrap_or(&empty);
+        let mut names = BTreeMap::new();
+        names.insert("var".to_owned(), Value::object(scope.vars.clone()));
+        names.insert("local".to_owned(), Value::object(scope.locals.clone()));
+        let mut modules = BTreeMap::new();
+        for name in self.root.module_calls.keys() {
+            let outs = self
+                .scopes
+                .get(&vec![name.clone()])
+                .map(|s| s.outputs.clone())
+                .unwrap_or_default();
+            modules.insert(name.clone(), Value::object(outs));
+        }
+        names.insert("module".to_owned(), Value::object(modules));
+        let mut data: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        let mut managed: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        for (r, v) in &scope.resources {
+            let by_type = match r.mode {
+                ResourceMode::Data => data.entry(r.ty.clone()).or_default(),
+                ResourceMode::Managed => managed.entry(r.ty.clone()).or_default(),
+            };
+            by_type.insert(r.name.clone(), v.clone());
+        }
+        names.insert(
+            "data".to_owned(),
+            Value::object(
+                data.into_iter()
+                    .map(|(k, v)| (k, Value::object(v)))
+                    .collect(),
+            ),
+        );
+        for (ty, by_name) in managed {
+            names.insert(ty, Value::object(by_name));
+        }
+        names.insert(
+            "path".to_owned(),
+            Value::object(BTreeMap::from([
+                ("module".to_owned(), Value::string(".")),
+                ("root".to_owned(), Value::string(".")),
+                (
+                    "cwd".to_owned(),
+                    Value::string(
+                        std::env::current_dir()
+                            .map(|p| p.to_string_lossy().into_owned())
+                            .unwrap_or_else(|_| ".".to_owned()),
+                    ),
+                ),
+            ])),
+        );
+        names.insert(
+            "terraform".to_owned(),
+            Value::object(BTreeMap::from([(
+                "workspace".to_owned(),
+                Value::string(self.opts.workspace.clone()),
+            )])),
+        );
+        names
     }
 
     /// Records `moved` renames in the state before anything is applied.

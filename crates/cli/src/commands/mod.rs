@@ -2,6 +2,7 @@
 //! clap, and a `run` function that does the work through the library crates.
 
 pub mod apply;
+pub mod console;
 pub mod graph;
 pub mod helm;
 pub mod init;

@@ -99,6 +99,24 @@ fn parse_addrs(list: &[String], flag: &str) -> anyhow::Result<Vec<ResourceInstan
 
 /// Loads, validates and plans. `None` after printed errors.
 pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Option<PlannedRun>> {
+    make_plan_with(a, mode, g, true)
+}
+
+/// [`make_plan`] without the refresh progress lines (for `console`).
+pub fn make_plan_quiet(
+    a: &PlanArgs,
+    mode: PlanMode,
+    g: &Globals,
+) -> anyhow::Result<Option<PlannedRun>> {
+    make_plan_with(a, mode, g, false)
+}
+
+fn make_plan_with(
+    a: &PlanArgs,
+    mode: PlanMode,
+    g: &Globals,
+    progress: bool,
+) -> anyhow::Result<Option<PlannedRun>> {
     let dir = Path::new(".");
     let (module, mut diags) = load_module(dir);
     let registry = world::registry(dir)?;
@@ -133,7 +151,8 @@ pub fn make_plan(a: &PlanArgs, mode: PlanMode, g: &Globals) -> anyhow::Result<Op
     let (prior, prior_diags) = world::prior_state(store.as_ref(), &schemas)?;
     diags.extend(prior_diags);
     for (addr, obj) in &prior.objects {
-        if a.refresh && addr.resource.mode == meshform_lang::addr::ResourceMode::Managed {
+        if progress && a.refresh && addr.resource.mode == meshform_lang::addr::ResourceMode::Managed
+        {
             let id = obj
                 .value
                 .get_attr("id")

@@ -298,3 +298,56 @@ fn moved_blocks_rename_objects_instead_of_replacing_them() {
     let r = meshform(d, &["state", "list"]);
     assert_eq!(r.stdout.trim(), "time_static.new");
 }
+
+#[test]
+fn console_evaluates_against_configuration_and_state() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "variable \"region\" {\n  default = \"us\"\n}\nlocals {\n  url = \"https://${var.region}.api.konghq.com\"\n}\nresource \"time_static\" \"s\" {}\n",
+    )
+    .unwrap();
+    meshform(
+        dir.path(),
+        &["apply", "-auto-approve", "-at=2026-01-02T03:04:05Z"],
+    );
+    let console = |args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
+            .arg(format!("-chdir={}", dir.path().display()))
+            .arg("console")
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = console(
+        &[],
+        "local.url\nupper(var.region)\ntime_static.s.year\n[1, 2]\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        "\"https://us.api.konghq.com\"\n\"US\"\n2026\n[\n  1,\n  2,\n]\n"
+    );
+    let (_, out, _) = console(&["-json"], "{a = 1}\n");
+    assert_eq!(out.trim(), "{\"a\":1}");
+    let (code, _, err) = console(&[], "1 +\n");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Error: "), "{err}");
+}
