@@ -140,6 +140,7 @@ struct ReleaseSettings {
     render_subchart_notes: bool,
     devel: bool,
     dependency_update: bool,
+    disable_hooks: bool,
     replace: bool,
     reuse_values: bool,
     reset_values: bool,
@@ -202,6 +203,7 @@ impl ReleaseSettings {
             render_subchart_notes: boolean(&v, "render_subchart_notes").unwrap_or(true),
             devel: boolean(&v, "devel").unwrap_or(false),
             dependency_update: boolean(&v, "dependency_update").unwrap_or(false),
+            disable_hooks: boolean(&v, "disable_webhooks").unwrap_or(false),
             replace: boolean(&v, "replace").unwrap_or(false),
             reuse_values: boolean(&v, "reuse_values").unwrap_or(false),
             reset_values: boolean(&v, "reset_values").unwrap_or(false),
@@ -730,6 +732,10 @@ impl HelmProvider {
         settings: &ReleaseSettings,
         mut record: Option<&mut Release>,
     ) -> Result<(), Diagnostics> {
+        // `disable_webhooks` is Helm's `--no-hooks`.
+        if settings.disable_hooks {
+            return Ok(());
+        }
         let ns = &settings.namespace;
         let policy = |h: &Hook, p: &str| h.delete_policies.iter().any(|d| d == p);
         for (hook, object) in hooks {

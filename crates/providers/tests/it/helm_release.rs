@@ -1025,3 +1025,36 @@ async fn dependency_update_fetches_missing_subcharts() {
         .unwrap();
     assert_eq!(cm["data"]["greeting"], "nested");
 }
+
+/// `disable_webhooks` (Helm's `--no-hooks`) installs without running hooks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabled_hooks_do_not_run() {
+    let c = cluster("helm-nohooks");
+    let (b, p) = configure(&c, &[]);
+    let null = Value::null(b.implied_type());
+    let cfg = config(
+        &b,
+        json!({"name": "quiet", "chart": demo_chart(), "disable_webhooks": true}),
+    );
+    let planned = plan(p.as_ref(), &b, &null, &cfg).await;
+    let state = apply(p.as_ref(), &null, &planned, &cfg).await.unwrap();
+    let (r, _) = record(&c, "default", "quiet", 1).await.unwrap();
+    assert!(r.hooks.iter().all(|h| h.last_run.phase.is_empty()));
+    let r = p
+        .apply_resource_change(ApplyResourceChangeRequest {
+            type_name: TYPE.into(),
+            prior_state: state,
+            planned_state: null.clone(),
+            config: null,
+            planned_private: Vec::new(),
+        })
+        .await;
+    assert!(!r.diagnostics.has_errors());
+    // The pre-delete hook did not run either.
+    assert!(get(
+        &c,
+        "/api/v1/namespaces/default/configmaps/quiet-demo-farewell"
+    )
+    .await
+    .is_none());
+}
