@@ -242,6 +242,36 @@ pub fn paths_of_fields_v1(fields: &Value) -> BTreeSet<Vec<Step>> {
     out
 }
 
+/// The value at a path, if the object has one.
+pub fn value_at<'a>(target: &'a Value, path: &[Step]) -> Option<&'a Value> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(target);
+    };
+    let child = match first {
+        Step::Field(f) => target.get(f)?,
+        Step::Item(k) => {
+            let Ok(Value::Object(key)) = serde_json::from_str::<Value>(k) else {
+                return None;
+            };
+            target
+                .as_array()?
+                .iter()
+                .find(|item| key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)))?
+        }
+    };
+    value_at(child, rest)
+}
+
+/// A path as Kubernetes prints it in conflict messages (`.data.a`).
+pub fn display(path: &[Step]) -> String {
+    path.iter()
+        .map(|s| match s {
+            Step::Field(f) => format!(".{f}"),
+            Step::Item(k) => format!("[{k}]"),
+        })
+        .collect()
+}
+
 /// Removes one path from an object (a keyed item by its key value).
 pub fn remove_path(target: &mut Value, path: &[Step]) {
     let Some((first, rest)) = path.split_first() else {

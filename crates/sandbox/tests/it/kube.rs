@@ -429,3 +429,33 @@ fn large_objects_are_accepted() {
         Some(4 * 1024 * 1024)
     );
 }
+
+#[test]
+fn server_side_apply_reports_conflicts_between_appliers_unless_forced() {
+    let k = start();
+    k.namespace("ssa");
+    let apply = |manager: &str, force: bool, value: &str| {
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": value}});
+        let path =
+            format!("/api/v1/namespaces/ssa/configmaps/c?fieldManager={manager}&force={force}");
+        k.patch(&path, "application/apply-patch+yaml", body)
+    };
+    assert_eq!(apply("one", false, "1").0, 200);
+    assert_eq!(
+        apply("two", false, "1").0,
+        200,
+        "the same value is shared ownership"
+    );
+    let (status, conflict) = apply("two", false, "2");
+    assert_eq!(status, 409, "{conflict}");
+    assert!(
+        conflict["message"]
+            .as_str()
+            .unwrap()
+            .contains("conflict with \"one\": .data.a"),
+        "{conflict}"
+    );
+    let (status, forced) = apply("two", true, "2");
+    assert_eq!((status, &forced["data"]["a"]), (200, &json!("2")));
+    assert_eq!(apply("one", false, "3").0, 409);
+}
