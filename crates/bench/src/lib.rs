@@ -244,6 +244,7 @@ impl Workspace {
             ApplyTarget {
                 sink: &mut store,
                 events: &events,
+                interrupted: None,
             },
         ));
         if diags.has_errors() {

@@ -184,6 +184,9 @@ fn targeted_nodes(
 pub struct ApplyTarget<'a> {
     pub sink: &'a mut dyn crate::sink::StateSink,
     pub events: &'a (dyn Fn(crate::sink::ApplyEvent) + Sync),
+    /// Set (by Ctrl-C) to stop after the operation in progress: nothing
+    /// new starts, and everything finished is already in the state.
+    pub interrupted: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Runs the plan walk.
@@ -281,6 +284,18 @@ async fn walk(
         ));
     }
     for idx in order {
+        let stop = w
+            .applying
+            .as_ref()
+            .and_then(|t| t.interrupted)
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst));
+        if stop {
+            w.diags.push(Diagnostic::error(
+                "Execution halted",
+                "The apply was interrupted: meshform let the operation in progress finish and started nothing new. Every finished object is saved in the state; run apply again to finish the rest.",
+            ));
+            break;
+        }
         if let Some(allowed) = &targeted {
             if matches!(
                 graph.graph[idx].kind,

@@ -176,6 +176,17 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
         .build()
         .context("starting the async runtime")?;
     let events = |e: ApplyEvent| print_event(e);
+    // Ctrl-C: finish what is in flight, save it, start nothing new.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        rt.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nInterrupt received.\nPlease wait for meshform to exit or data loss may occur.\nGracefully shutting down...");
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+    }
     let (applied, diags) = rt.block_on(apply(
         &run.module,
         &prior,
@@ -184,6 +195,7 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
         ApplyTarget {
             sink: &mut store,
             events: &events,
+            interrupted: Some(&interrupted),
         },
     ));
     if a.plan.lock.lock {

@@ -351,3 +351,42 @@ fn console_evaluates_against_configuration_and_state() {
     assert_eq!(code, Some(1));
     assert!(err.contains("Error: "), "{err}");
 }
+
+#[test]
+fn ctrl_c_finishes_the_operation_in_flight_saves_it_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"time_sleep\" \"wait\" {\n  create_duration = \"2s\"\n}\nresource \"time_static\" \"after\" {\n  depends_on = [time_sleep.wait]\n}\n",
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .arg(format!("-chdir={}", dir.path().display()))
+        .args(["apply", "-auto-approve"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("time_sleep.wait: Creation complete"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("Execution halted"), "{stderr}");
+    let r = meshform(dir.path(), &["state", "list"]);
+    assert_eq!(
+        r.stdout.trim(),
+        "time_sleep.wait",
+        "the finished object is saved, nothing new started"
+    );
+}
