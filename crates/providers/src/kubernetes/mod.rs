@@ -65,6 +65,13 @@ impl ProviderFactory for KubernetesFactory {
         self.schema.clone()
     }
 
+    fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        match kind_of(type_name) {
+            Some(Kind::Manifest) | None => Diagnostics::default(),
+            Some(kind) => validate_metadata(kind, config),
+        }
+    }
+
     fn configure(&self, req: ConfigureRequest) -> Result<Arc<dyn Provider>, Diagnostics> {
         let settings = ConnectionSettings::from_value(&req.config);
         let ignored = IgnoredKeys::from_config(&req.config)?;
@@ -517,6 +524,48 @@ fn immutable_changes(prior: &Value, planned: &Value) -> Vec<AttrPath> {
         })
         .map(|name| vec![meshform_lang::PathStep::Attr(name.to_string())])
         .collect()
+}
+
+/// Checks the names in a `metadata` block as the API server would: a
+/// namespace name is an RFC 1123 label, other names RFC 1123 subdomains;
+/// label values are at most 63 characters.
+fn validate_metadata(kind: Kind, config: &Value) -> Diagnostics {
+    let label = regex::Regex::new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+    let subdomain =
+        regex::Regex::new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+    let (Ok(label), Ok(subdomain)) = (label, subdomain) else {
+        return Diagnostics::default();
+    };
+    let m = values::metadata(config);
+    let mut out = Vec::new();
+    let mut invalid = |what: String| {
+        out.push(Diagnostic::error("Invalid value", format!("{what}.")));
+    };
+    for field in ["name", "namespace"] {
+        let Some(name) = values::string(&m, field).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let (ok, max, rule) = if kind == Kind::Namespace || field == "namespace" {
+            (label.is_match(&name), 63, "a lowercase RFC 1123 label (lower case alphanumeric characters or '-', starting and ending with an alphanumeric character)")
+        } else {
+            (subdomain.is_match(&name), 253, "a lowercase RFC 1123 subdomain (lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character)")
+        };
+        if !ok || name.len() > max {
+            invalid(format!(
+                "metadata.0.{field} {name:?} must be {rule} of at most {max} characters"
+            ));
+        }
+    }
+    if let Some(labels) = values::string_map(&m, "labels") {
+        for (key, value) in labels {
+            if value.len() > 63 {
+                invalid(format!(
+                    "metadata.0.labels value of {key:?} must be at most 63 characters"
+                ));
+            }
+        }
+    }
+    Diagnostics(out)
 }
 
 /// Splits an import id `namespace/name` (a bare `name` means `default`).

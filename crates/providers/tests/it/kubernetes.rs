@@ -1147,3 +1147,36 @@ async fn secret_binary_data_and_generated_names() {
     assert!(plan.requires_replace.is_empty());
     assert_eq!(plan.planned_state.as_ref(), Some(&state));
 }
+
+#[test]
+fn metadata_names_are_validated_offline() {
+    let factory = KubernetesFactory::new();
+    let check = |ty: &str, metadata: serde_json::Value, ok: bool| {
+        let b = block(&factory, ty);
+        let d = factory.validate_resource_config(ty, &config(&b, json!({"metadata": [metadata]})));
+        assert_eq!(!d.has_errors(), ok, "{ty} {d:?}");
+    };
+    check(
+        "kubernetes_namespace",
+        json!({"name": "kong-mesh-system"}),
+        true,
+    );
+    check("kubernetes_namespace", json!({"name": "Kong_Mesh"}), false);
+    check("kubernetes_namespace", json!({"name": "a.b"}), false);
+    check(
+        "kubernetes_secret",
+        json!({"name": "tls.cert-1", "namespace": "ns"}),
+        true,
+    );
+    check(
+        "kubernetes_secret",
+        json!({"name": "x", "namespace": "Bad"}),
+        false,
+    );
+    check("kubernetes_config_map_v1", json!({"name": "-x"}), false);
+    check(
+        "kubernetes_config_map",
+        json!({"name": "x", "labels": {"k": "v".repeat(64)}}),
+        false,
+    );
+}
