@@ -204,6 +204,8 @@ fn state_json(settings: &Value, manifest: &Json, live: &Json) -> Json {
         "manifest": manifest,
         "object": project(live, manifest),
         "timeouts": attr_json(settings, "timeouts"),
+        "wait": attr_json(settings, "wait"),
+        "wait_for": attr_json(settings, "wait_for"),
     })
 }
 

@@ -1019,6 +1019,17 @@ async fn manifest_waits_for_rollout_fields_and_conditions() {
     );
     let (_, state) = plan_apply(p.as_ref(), &b, ty, &Value::null(b.implied_type()), &cfg).await;
     assert_eq!(json_of(&state)["object"]["spec"]["replicas"], 2);
+    // The wait settings stay in state: re-planning changes nothing.
+    let replan = p
+        .plan_resource_change(PlanResourceChangeRequest {
+            type_name: ty.into(),
+            prior_state: state.clone(),
+            proposed_new_state: proposed_new_state(&b, &state, &cfg),
+            config: cfg.clone(),
+            prior_private: Vec::new(),
+        })
+        .await;
+    assert_eq!(replan.planned_state.as_ref(), Some(&state));
 
     let never = config(
         &b,
