@@ -217,7 +217,67 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
         println!("\n{done}");
     }
     print_outputs(&applied, mode);
+    print!("{}", restart_hints(&applied));
     Ok(ExitCode::SUCCESS)
+}
+
+/// After a Secret changed: workloads that read it through environment
+/// variables keep the old value until restarted (the guide's warning about
+/// the zone token). The reader is found through the Helm releases in the
+/// same namespace whose values name the Secret.
+fn restart_hints(p: &Plan) -> String {
+    let mut out = String::new();
+    for c in &p.changes {
+        if c.action != Action::Update || !c.addr.resource.ty.starts_with("kubernetes_secret") {
+            continue;
+        }
+        let meta = |v: &meshform_lang::Value, k: &str| {
+            v.get_attr("metadata")
+                .and_then(|m| {
+                    m.as_elements()
+                        .and_then(|e| e.first().cloned())
+                        .or_else(|| Some(m.clone()))
+                })
+                .and_then(|m| m.get_attr(k).and_then(|x| x.as_str().map(str::to_owned)))
+        };
+        let (Some(name), Some(namespace)) = (meta(&c.after, "name"), meta(&c.after, "namespace"))
+        else {
+            continue;
+        };
+        for r in &p.changes {
+            if r.addr.resource.ty != "helm_release" {
+                continue;
+            }
+            let v = &r.after;
+            let same_ns =
+                v.get_attr("namespace").and_then(|n| n.as_str()) == Some(namespace.as_str());
+            let names_secret = v
+                .get_attr("values")
+                .and_then(|vals| vals.as_elements())
+                .is_some_and(|docs| {
+                    docs.iter().filter_map(|d| d.as_str()).any(|d| {
+                        d.lines().any(|l| {
+                            let l = l.trim().trim_start_matches("- ");
+                            (l.starts_with("Secret:")
+                                || l.starts_with("secret:")
+                                || l.starts_with("name:"))
+                                && l.split(':').nth(1).map(str::trim) == Some(name.as_str())
+                        })
+                    })
+                });
+            if same_ns && names_secret {
+                let release = v
+                    .get_attr("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("release");
+                out.push_str(&format!(
+                    "\nNote: {} changed the Secret {namespace}/{name}, which the Helm release {release:?} reads through environment variables. Running workloads keep the old value until they restart:\n  kubectl rollout restart -n {namespace} deployment {release}-control-plane\n",
+                    c.addr
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn print_outputs(p: &Plan, mode: PlanMode) {

@@ -183,6 +183,20 @@ fn walk(guide: &Guide) {
             ])
             .unwrap();
         assert!(secret.contains("\"token\""), "{secret}");
+        // The zone is online: the policy is synced into the cluster, as the
+        // guide shows with `kubectl get meshtrafficpermissions.kuma.io -A`.
+        let mut synced = String::new();
+        for _ in 0..50 {
+            synced = guide
+                .kubectl(&["get", "meshtrafficpermissions.kuma.io", "-A"])
+                .unwrap();
+            if synced.contains("allow-all-") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(synced.contains("kong-mesh-system"), "{synced}");
+        assert!(synced.contains("allow-all-"), "{synced}");
     }
     drop(serve);
 
@@ -209,6 +223,13 @@ fn walk(guide: &Guide) {
         r.stdout
             .contains("Apply complete! Resources: 2 added, 1 changed, 1 destroyed."),
         "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "kubectl rollout restart -n kong-mesh-system deployment kong-mesh-control-plane"
+        ),
+        "the apply points out the restart the guide warns about: {}",
         r.stdout
     );
 
