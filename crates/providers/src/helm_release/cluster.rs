@@ -160,6 +160,32 @@ impl ReleaseCluster {
         serde_json::to_value(&applied).map_err(|e| invalid(&describe(object), e))
     }
 
+    /// Applies an object; with `recreate` (the release's `force_update`,
+    /// Helm's `--force`), an object the API server refuses to change in
+    /// place (422, e.g. an immutable field) is deleted and created again.
+    pub(crate) async fn apply_or_recreate(
+        &self,
+        object: &Json,
+        namespace: &str,
+        recreate: bool,
+    ) -> Result<Json, Diagnostics> {
+        let Some((api, name)) = self.api_for(object, namespace).await? else {
+            // Unknown kind: let `apply` report it.
+            return self.apply(object, namespace).await;
+        };
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        match api.patch(&name, &params, &Patch::Apply(object)).await {
+            Ok(applied) => {
+                serde_json::to_value(&applied).map_err(|e| invalid(&describe(object), e))
+            }
+            Err(kube::Error::Api(s)) if recreate && s.code == 422 => {
+                self.delete(object, namespace).await?;
+                self.apply(object, namespace).await
+            }
+            Err(e) => Err(api_error("Applying", &describe(object), &e)),
+        }
+    }
+
     /// Deletes an object; one already gone is fine.
     pub(crate) async fn delete(&self, object: &Json, namespace: &str) -> Result<(), Diagnostics> {
         let Some((api, name)) = self.api_for(object, namespace).await? else {

@@ -141,6 +141,7 @@ struct ReleaseSettings {
     devel: bool,
     dependency_update: bool,
     disable_hooks: bool,
+    force_update: bool,
     replace: bool,
     reuse_values: bool,
     reset_values: bool,
@@ -204,6 +205,7 @@ impl ReleaseSettings {
             devel: boolean(&v, "devel").unwrap_or(false),
             dependency_update: boolean(&v, "dependency_update").unwrap_or(false),
             disable_hooks: boolean(&v, "disable_webhooks").unwrap_or(false),
+            force_update: boolean(&v, "force_update").unwrap_or(false),
             replace: boolean(&v, "replace").unwrap_or(false),
             reuse_values: boolean(&v, "reuse_values").unwrap_or(false),
             reset_values: boolean(&v, "reset_values").unwrap_or(false),
@@ -694,7 +696,9 @@ impl HelmProvider {
         self.run_hooks(cluster, &plan.pre_hooks, settings, Some(record))
             .await?;
         for object in &plan.objects {
-            cluster.apply(&object.object, &settings.namespace).await?;
+            cluster
+                .apply_or_recreate(&object.object, &settings.namespace, settings.force_update)
+                .await?;
         }
         if let Some(previous) = previous.filter(|_| upgrade) {
             self.remove_new_objects(

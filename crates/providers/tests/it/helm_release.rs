@@ -1058,3 +1058,35 @@ async fn disabled_hooks_do_not_run() {
     .await
     .is_none());
 }
+
+/// An upgrade that changes an immutable object fails (422) unless
+/// `force_update` lets the object be recreated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_update_recreates_immutable_objects() {
+    let c = cluster("helm-force");
+    let (b, p) = configure(&c, &[]);
+    let null = Value::null(b.implied_type());
+    let cfg = |value: &str, force: bool| {
+        config(
+            &b,
+            json!({"name": "frz", "chart": demo_chart(), "force_update": force,
+                   "values": [format!("frozen: {value}\n")]}),
+        )
+    };
+    let first = cfg("a", false);
+    let planned = plan(p.as_ref(), &b, &null, &first).await;
+    let state = apply(p.as_ref(), &null, &planned, &first).await.unwrap();
+    let refused = cfg("b", false);
+    let planned = plan(p.as_ref(), &b, &state, &refused).await;
+    let err = apply(p.as_ref(), &state, &planned, &refused)
+        .await
+        .unwrap_err();
+    assert!(err.contains("immutable"), "{err}");
+    let forced = cfg("c", true);
+    let planned = plan(p.as_ref(), &b, &state, &forced).await;
+    apply(p.as_ref(), &state, &planned, &forced).await.unwrap();
+    let cm = get(&c, "/api/v1/namespaces/default/configmaps/frz-demo-frozen")
+        .await
+        .unwrap();
+    assert_eq!(cm["data"]["value"], "c");
+}
