@@ -561,6 +561,17 @@ fn kubeconfig_sources_in_precedence_order() {
         check(&host, &env(&[]), "http://127.0.0.1:1005"),
         ConnectionSource::Host("http://127.0.0.1:1005".into())
     );
+    // KUBE_HOST / KUBE_TOKEN stand in for host / token.
+    let from_env = resolve(
+        &none,
+        &env(&[("KUBE_HOST", "http://127.0.0.1:1006"), ("KUBE_TOKEN", "t")]),
+    )
+    .unwrap();
+    assert_eq!(
+        from_env.source,
+        ConnectionSource::Host("http://127.0.0.1:1006".into())
+    );
+    assert_eq!(from_env.kubeconfig["users"][0]["user"]["token"], "t");
     // config_paths merge: the first file's entries win.
     let merged = ConnectionSettings {
         config_paths: vec![
