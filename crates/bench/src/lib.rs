@@ -245,6 +245,7 @@ impl Workspace {
                 sink: &mut store,
                 events: &events,
                 interrupted: None,
+                parallelism: 10,
             },
         ));
         if diags.has_errors() {

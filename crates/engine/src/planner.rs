@@ -187,6 +187,8 @@ pub struct ApplyTarget<'a> {
     /// Set (by Ctrl-C) to stop after the operation in progress: nothing
     /// new starts, and everything finished is already in the state.
     pub interrupted: Option<&'a std::sync::atomic::AtomicBool>,
+    /// How many provider operations may run at once (`-parallelism`).
+    pub parallelism: usize,
 }
 
 /// Runs the plan walk.
@@ -256,6 +258,8 @@ async fn walk(
         failed: BTreeSet::new(),
         graph: &graph,
         moves,
+        deferred: Vec::new(),
+        dirty: BTreeSet::new(),
     };
     w.diags.extend(diags);
     w.diags.extend(move_diags);
@@ -271,10 +275,18 @@ async fn walk(
         }
     };
     if opts.mode == PlanMode::Destroy && w.applying.is_some() {
-        // Destroy dependents before what they depend on; providers still
-        // come first so they are configured.
-        order.reverse();
-        order.sort_by_key(|i| !matches!(graph.graph[*i].kind, NodeKind::Provider(..)));
+        // Destroy dependents before what they depend on. Everything else
+        // (variables, locals, providers) keeps its forward order and comes
+        // first, so providers are configured from evaluated variables.
+        let (mut objects, values): (Vec<_>, Vec<_>) = order.into_iter().partition(|i| {
+            matches!(
+                graph.graph[*i].kind,
+                NodeKind::Resource(..) | NodeKind::Output(..)
+            )
+        });
+        objects.reverse();
+        order = values;
+        order.extend(objects);
     }
     let targeted = targeted_nodes(&graph, &opts.targets);
     if targeted.is_some() {
@@ -284,6 +296,9 @@ async fn walk(
         ));
     }
     for idx in order {
+        if graph.dependencies(idx).any(|d| w.dirty.contains(&d)) {
+            w.flush().await;
+        }
         let stop = w
             .applying
             .as_ref()
@@ -311,11 +326,19 @@ async fn walk(
         }
         let node = graph.graph[idx].clone();
         let before = w.diags.0.iter().filter(|d| d.is_error()).count();
+        let deferred_before = w.deferred.len();
         w.visit(&node).await;
         if w.diags.0.iter().filter(|d| d.is_error()).count() > before {
             w.failed.insert(idx);
         }
+        for job in &mut w.deferred[deferred_before..] {
+            job.node = Some(idx);
+        }
+        if w.deferred.len() > deferred_before {
+            w.dirty.insert(idx);
+        }
     }
+    w.flush().await;
     if targeted.is_none() {
         w.orphans().await;
     }
@@ -349,6 +372,10 @@ struct Walker<'a, 'b> {
     graph: &'a graph::Graph,
     /// Objects `moved` blocks renamed: new address → previous one.
     moves: BTreeMap<ResourceInstance, ResourceInstance>,
+    /// Creates and updates waiting to run together (when applying with
+    /// parallelism above one), and the nodes whose values wait on them.
+    deferred: Vec<ApplyJob>,
+    dirty: BTreeSet<petgraph::graph::NodeIndex>,
 }
 
 #[derive(Clone)]
@@ -1403,6 +1430,26 @@ impl Walker<'_, '_> {
             return after;
         }
         let deps = self.resource_dependencies(path, &addr.resource);
+        let parallel = self.applying.as_ref().is_some_and(|t| t.parallelism > 1);
+        if parallel && matches!(action, Action::Create | Action::Update) {
+            self.deferred.push(ApplyJob {
+                node: None,
+                path: path.to_vec(),
+                addr: addr.clone(),
+                cp: cp.clone(),
+                block: block.clone(),
+                type_name: r.ty.clone(),
+                provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                config: config.clone(),
+                private: private.clone(),
+                dependencies: deps,
+                create_before_destroy: cbd,
+                action,
+                prior: prior.clone(),
+                planned: after.clone(),
+            });
+            return after;
+        }
         let target = ApplyStep {
             addr,
             cp,
@@ -1417,6 +1464,155 @@ impl Walker<'_, '_> {
         self.apply_change(&target, action, &prior, &after)
             .await
             .unwrap_or_else(|| Value::unknown(block.implied_type()))
+    }
+
+    /// Runs the deferred creates and updates, at most `parallelism` at once,
+    /// committing each to the state as soon as it finishes; then puts the
+    /// new values where dependents will read them.
+    async fn flush(&mut self) {
+        use crate::sink::ApplyEvent as E;
+        use futures::stream::{FuturesUnordered, StreamExt};
+        self.dirty.clear();
+        if self.deferred.is_empty() {
+            return;
+        }
+        let jobs = std::mem::take(&mut self.deferred);
+        let Some(events) = self.applying.as_ref().map(|t| t.events) else {
+            return;
+        };
+        let limit = self.applying.as_ref().map_or(1, |t| t.parallelism.max(1));
+        let interrupted = self.applying.as_ref().and_then(|t| t.interrupted);
+        if interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst)) {
+            // Interrupted before these started: they stay unapplied.
+            return;
+        }
+        let run = |job: ApplyJob| async move {
+            let name = job.addr.to_string();
+            let id = |v: &Value| v.get_attr("id").and_then(|i| i.as_str()).map(str::to_owned);
+            if job.action == Action::Create {
+                events(E::Creating { addr: name.clone() });
+            } else {
+                events(E::Modifying {
+                    addr: name.clone(),
+                    id: id(&job.prior),
+                });
+            }
+            let started = std::time::Instant::now();
+            let resp = job
+                .cp
+                .provider
+                .apply_resource_change(meshform_providers::provider::ApplyResourceChangeRequest {
+                    type_name: job.type_name.clone(),
+                    prior_state: job.prior.clone(),
+                    planned_state: job.planned.clone(),
+                    config: job.config.clone(),
+                    planned_private: job.private.clone(),
+                })
+                .await;
+            (job, resp, started.elapsed())
+        };
+        let mut queue = jobs.into_iter();
+        let mut running = FuturesUnordered::new();
+        for job in queue.by_ref().take(limit) {
+            running.push(run(job));
+        }
+        while let Some((job, resp, elapsed)) = running.next().await {
+            let stop = interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst));
+            if !stop {
+                if let Some(next) = queue.next() {
+                    running.push(run(next));
+                }
+            }
+            let failed = resp.diagnostics.has_errors();
+            let addr = job.addr.clone();
+            self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
+                if d.context.is_none() {
+                    d.context = Some(addr.to_string());
+                }
+                d
+            }));
+            let new = match resp.new_state {
+                Some(v) if !failed && !v.is_null() => v,
+                _ => {
+                    if !failed {
+                        self.diags.push(Diagnostic::error(
+                            "Provider produced no object",
+                            format!("The provider returned no object after applying {addr}; this is a bug in the provider."),
+                        ));
+                    }
+                    if let Some(n) = job.node {
+                        self.failed.insert(n);
+                    }
+                    continue;
+                }
+            };
+            let step = ApplyStep {
+                addr: &job.addr,
+                cp: &job.cp,
+                block: &job.block,
+                type_name: &job.type_name,
+                provider_ref: job.provider_ref.clone(),
+                config: &job.config,
+                private: &job.private,
+                dependencies: job.dependencies.clone(),
+                create_before_destroy: job.create_before_destroy,
+            };
+            if self.put(&step, &new, None).is_none() {
+                if let Some(n) = job.node {
+                    self.failed.insert(n);
+                }
+                continue;
+            }
+            let id = new
+                .get_attr("id")
+                .and_then(|i| i.as_str())
+                .map(str::to_owned);
+            if job.action == Action::Create {
+                events(E::Created {
+                    addr: job.addr.to_string(),
+                    elapsed,
+                    id,
+                });
+            } else {
+                events(E::Modified {
+                    addr: job.addr.to_string(),
+                    elapsed,
+                    id,
+                });
+            }
+            self.set_instance_value(&job.path, &job.addr, new);
+        }
+        if queue.len() > 0 {
+            self.diags.push(Diagnostic::error(
+                "Execution halted",
+                "The apply was interrupted: meshform let the operations in progress finish and started nothing new. Every finished object is saved in the state; run apply again to finish the rest.",
+            ));
+        }
+    }
+
+    /// Replaces one instance's value inside its resource's value in scope.
+    fn set_instance_value(&mut self, path: &[String], addr: &ResourceInstance, v: Value) {
+        let scope = self.scope(path);
+        let Some(whole) = scope.resources.get(&addr.resource).cloned() else {
+            return;
+        };
+        let updated = match (&addr.key, whole.data()) {
+            (InstanceKey::None, _) => v,
+            (InstanceKey::Int(i), Data::Tuple(items)) => {
+                let mut items = items.clone();
+                if let Some(slot) = items.get_mut(*i as usize) {
+                    *slot = v;
+                }
+                Value::tuple(items)
+            }
+            (InstanceKey::Str(k), Data::Object(m)) => {
+                let mut m = m.clone();
+                m.insert(k.clone(), v);
+                Value::object(m)
+            }
+            _ => return,
+        };
+        scope.resources.insert(addr.resource.clone(), updated);
     }
 
     /// Carries out one planned change and commits it to the state.
@@ -1915,6 +2111,25 @@ impl Walker<'_, '_> {
         }
         out
     }
+}
+
+/// A create or update planned during the walk, run later together with
+/// its independent siblings.
+struct ApplyJob {
+    node: Option<petgraph::graph::NodeIndex>,
+    path: Vec<String>,
+    addr: ResourceInstance,
+    cp: ConfiguredProvider,
+    block: Block,
+    type_name: String,
+    provider_ref: String,
+    config: Value,
+    private: Vec<u8>,
+    dependencies: Vec<String>,
+    create_before_destroy: bool,
+    action: Action,
+    prior: Value,
+    planned: Value,
 }
 
 /// What applying one instance needs to know.

@@ -196,6 +196,7 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
             sink: &mut store,
             events: &events,
             interrupted: Some(&interrupted),
+            parallelism: a.plan.parallelism,
         },
     ));
     if a.plan.lock.lock {

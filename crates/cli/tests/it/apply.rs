@@ -390,3 +390,42 @@ fn ctrl_c_finishes_the_operation_in_flight_saves_it_and_stops() {
         "the finished object is saved, nothing new started"
     );
 }
+
+#[test]
+fn independent_objects_apply_together_and_dependents_see_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tf = String::new();
+    for i in 0..6 {
+        tf.push_str(&format!("resource \"time_static\" \"s{i}\" {{}}\n"));
+    }
+    tf.push_str("resource \"time_offset\" \"after\" {\n  offset_days = 1\n  base_rfc3339 = time_static.s5.rfc3339\n}\noutput \"after\" {\n  value = time_offset.after.rfc3339\n}\n");
+    std::fs::write(dir.path().join("main.tf"), tf).unwrap();
+    let r = meshform(
+        dir.path(),
+        &[
+            "apply",
+            "-auto-approve",
+            "-parallelism=3",
+            "-at=2026-03-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 7 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("after = \"2026-03-02T00:00:00Z\""),
+        "{}",
+        r.stdout
+    );
+    let r = meshform(dir.path(), &["state", "list"]);
+    assert_eq!(r.stdout.lines().count(), 7, "{}", r.stdout);
+    let r = meshform(
+        dir.path(),
+        &["plan", "-detailed-exitcode", "-at=2026-03-01T00:00:10Z"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
