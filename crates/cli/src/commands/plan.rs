@@ -153,12 +153,10 @@ fn make_plan_with(
     for (addr, obj) in &prior.objects {
         if progress && a.refresh && addr.resource.mode == meshform_lang::addr::ResourceMode::Managed
         {
-            let id = obj
-                .value
-                .get_attr("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
-            println!("{addr}: Refreshing state... [id={id}]");
+            match obj.value.get_attr("id").and_then(|v| v.as_str()) {
+                Some(id) if !id.is_empty() => println!("{addr}: Refreshing state... [id={id}]"),
+                _ => println!("{addr}: Refreshing state..."),
+            }
         }
     }
     let opts = PlanOptions {
