@@ -1,8 +1,9 @@
 //! Integration tests of the `meshform` binary: one module per command group.
 
-mod state;
-mod config;
-mod helm;
 mod apply;
-mod sandbox;
+mod config;
 mod guide;
+mod helm;
+mod konnect;
+mod sandbox;
+mod state;
