@@ -70,6 +70,8 @@ enum Command {
     Graph(commands::graph::Args),
     /// Evaluate expressions against the configuration and state.
     Console(commands::console::Args),
+    /// Associate an existing remote object with a resource address.
+    Import(commands::import::Args),
     /// Advanced state management.
     #[command(subcommand)]
     State(commands::state::StateCommand),
@@ -143,6 +145,7 @@ fn main() -> ExitCode {
         Command::Show(a) => commands::show::run(a, g),
         Command::Graph(a) => commands::graph::run(a, g),
         Command::Console(a) => commands::console::run(a, g),
+        Command::Import(a) => commands::import::run(a, g),
         Command::Apply(a) => commands::apply::run(a, g, false),
         Command::Destroy(a) => commands::apply::run(a, g, true),
         Command::State(c) => commands::state::run_state(c, g),

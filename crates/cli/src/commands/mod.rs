@@ -5,6 +5,7 @@ pub mod apply;
 pub mod console;
 pub mod graph;
 pub mod helm;
+pub mod import;
 pub mod init;
 pub mod plan;
 pub mod sandbox;

@@ -338,3 +338,61 @@ fn plans_say_when_the_zone_token_rotates() {
     ));
     guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(2)]);
 }
+
+#[test]
+fn import_adopts_an_existing_object() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let guide = Guide::new(&repo);
+    guide.ok(&["apply", "-sandbox", "-auto-approve", &at(0)]);
+    let state = "-state=.meshform/sandbox-state.db";
+    let shown = guide
+        .ok(&[
+            "state",
+            "show",
+            state,
+            "konnect_mesh_control_plane.my_meshcontrolplane",
+        ])
+        .stdout;
+    let id = shown
+        .lines()
+        .find_map(|l| {
+            l.trim().strip_prefix("id").map(|r| {
+                r.trim()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned()
+            })
+        })
+        .expect("the control plane has an id");
+    guide.ok(&[
+        "state",
+        "rm",
+        state,
+        "konnect_mesh_control_plane.my_meshcontrolplane",
+    ]);
+    let r = guide.ok(&[
+        "import",
+        "-sandbox",
+        "konnect_mesh_control_plane.my_meshcontrolplane",
+        &id,
+    ]);
+    assert!(r.stdout.contains("Import successful!"), "{}", r.stdout);
+    let r = guide.run(&["plan", "-sandbox", "-detailed-exitcode", &at(10)]);
+    assert_eq!(
+        r.code, 0,
+        "after import nothing changes: {}{}",
+        r.stdout, r.stderr
+    );
+    let r = guide.run(&[
+        "import",
+        "-sandbox",
+        "konnect_mesh_control_plane.my_meshcontrolplane",
+        &id,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("already managed"), "{}", r.stderr);
+    guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(20)]);
+}
