@@ -429,3 +429,79 @@ fn independent_objects_apply_together_and_dependents_see_their_values() {
     );
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
+
+#[test]
+fn plantimestamp_is_the_runs_clock() {
+    use std::io::Write;
+    let dir = workdir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .arg(format!("-chdir={}", dir.path().display()))
+        .args(["console", "-at=2030-05-06T07:08:09Z"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"plantimestamp()\ntimestamp()\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "\"2030-05-06T07:08:09Z\"\n(known after apply)\n"
+    );
+}
+
+#[test]
+fn replace_plans_a_replacement_and_create_before_destroy_creates_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("main.tf"),
+        "resource \"time_static\" \"a\" {\n  lifecycle {\n    create_before_destroy = true\n  }\n}\n",
+    )
+    .unwrap();
+    meshform(d, &["apply", "-auto-approve", "-at=2026-01-01T00:00:00Z"]);
+    let r = meshform(
+        d,
+        &["plan", "-replace=time_static.a", "-at=2026-01-01T00:01:00Z"],
+    );
+    assert!(
+        r.stdout
+            .contains("# time_static.a will be replaced, as requested"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("+/- resource \"time_static\" \"a\""),
+        "{}",
+        r.stdout
+    );
+    let r = meshform(
+        d,
+        &[
+            "apply",
+            "-auto-approve",
+            "-replace=time_static.a",
+            "-at=2026-01-01T00:01:00Z",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let created = r
+        .stdout
+        .find("time_static.a: Creation complete")
+        .expect("created");
+    let destroyed = r.stdout.find("Destroying...").expect("destroyed");
+    assert!(created < destroyed, "create before destroy:\n{}", r.stdout);
+    assert!(r.stdout.contains("(deposed object"), "{}", r.stdout);
+    let r = meshform(d, &["state", "list"]);
+    assert_eq!(r.stdout.trim(), "time_static.a");
+    let r = meshform(d, &["state", "show", "time_static.a"]);
+    assert!(
+        r.stdout.contains("2026-01-01T00:01:00Z"),
+        "the new object replaced the old: {}",
+        r.stdout
+    );
+}

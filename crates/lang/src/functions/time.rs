@@ -1,5 +1,5 @@
 //! Time functions: `timestamp` (from the injected clock; unknown during
-//! plan), `timeadd` with Go durations and `formatdate` with Terraform's
+//! plan), `plantimestamp` (the clock, known during plan), `timeadd` with Go durations and `formatdate` with Terraform's
 //! format verbs.
 
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike, Utc};
@@ -16,6 +16,13 @@ pub(crate) static FUNCS: &[Func] = &[
         variadic: None,
         ret: T::String,
         imp: timestamp,
+    },
+    Func {
+        name: "plantimestamp",
+        params: &[],
+        variadic: None,
+        ret: T::String,
+        imp: plantimestamp,
     },
     Func {
         name: "timeadd",
@@ -37,6 +44,17 @@ fn timestamp(a: &Args<'_, '_>) -> FnResult {
     if a.ev.ctx.phase() == Phase::Plan {
         return Ok(Value::unknown(Type::String));
     }
+    Ok(Value::string(
+        a.ev.ctx
+            .clock()
+            .now()
+            .to_rfc3339_opts(SecondsFormat::Secs, true),
+    ))
+}
+
+/// The run's clock, known during plan too (Terraform 1.5's
+/// `plantimestamp`): with `-at`, the moment the run behaves as.
+fn plantimestamp(a: &Args<'_, '_>) -> FnResult {
     Ok(Value::string(
         a.ev.ctx
             .clock()
