@@ -16,6 +16,9 @@ pub struct Args {
     /// Print machine-readable JSON (Terraform's plan JSON for a plan file).
     #[arg(long)]
     pub json: bool,
+    /// Show the state of `-sandbox` runs.
+    #[arg(long)]
+    pub sandbox: bool,
     #[command(flatten)]
     pub state: StateOpts,
 }
@@ -47,7 +50,11 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
 }
 
 fn show_state(a: &Args, _g: &Globals) -> anyhow::Result<ExitCode> {
-    let Some(store) = crate::commands::state::open(&a.state, "show", true)? else {
+    let mut state_opts = a.state.clone();
+    if a.sandbox && state_opts.state.is_none() {
+        state_opts.state = Some(PathBuf::from(crate::sandbox_mode::SANDBOX_STATE_PATH));
+    }
+    let Some(store) = crate::commands::state::open(&state_opts, "show", true)? else {
         println!("No state.");
         return Ok(ExitCode::SUCCESS);
     };

@@ -144,6 +144,9 @@ pub struct OutputArgs {
     /// Print a string, number or bool value as it is, without quotes or newline.
     #[arg(long)]
     raw: bool,
+    /// Read the state of `-sandbox` runs.
+    #[arg(long)]
+    sandbox: bool,
     #[command(flatten)]
     state: StateOpts,
 }
@@ -561,7 +564,11 @@ fn state_history(opts: &StateOpts, address: Option<&str>, json: bool) -> anyhow:
 // ---- output -------------------------------------------------------------------
 
 pub fn run_output(a: OutputArgs, _g: &Globals) -> anyhow::Result<ExitCode> {
-    let outputs = match open(&a.state, "output", true)? {
+    let mut state_opts = a.state.clone();
+    if a.sandbox && state_opts.state.is_none() {
+        state_opts.state = Some(PathBuf::from(crate::sandbox_mode::SANDBOX_STATE_PATH));
+    }
+    let outputs = match open(&state_opts, "output", true)? {
         Some(store) => store.snapshot().map_err(explain)?.outputs,
         None => Default::default(),
     };

@@ -259,6 +259,17 @@ fn walk(guide: &Guide) {
     );
     let r = guide.ok(&["state", "list", "-state=.meshform/sandbox-state.db"]);
     assert_eq!(r.stdout.trim(), "");
+    let r = guide.ok(&["show", "-sandbox"]);
+    assert_eq!(r.stdout.trim(), "No state.");
+    let status = guide.ok(&["sandbox", "status", "-json"]).stdout;
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status JSON");
+    let konnect_objects: u64 = status["konnect"]
+        .as_object()
+        .map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum());
+    assert_eq!(
+        konnect_objects, 0,
+        "the sandbox's Konnect is empty again: {status}"
+    );
     let _serve = guide.serve();
     if let Some(ns) = guide.kubectl(&["get", "ns"]) {
         assert!(!ns.contains("kong-mesh-system"), "{ns}");
@@ -278,14 +289,15 @@ fn the_zone_token_never_appears_in_output_logs_or_plan_files() {
     let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
         return;
     };
-    for level in ["info", "debug", "trace"] {
+    for level in ["error", "warn", "info", "debug", "trace"] {
         let mut guide = Guide::new(&repo);
         guide.log = Some(level);
         guide.ok(&["apply", "-sandbox", "-auto-approve", &at(0)]);
         guide.ok(&["plan", "-sandbox", "-out=saved.tfplan", &at(61)]);
         guide.ok(&["show", "saved.tfplan"]);
         guide.ok(&["show", "-json", "saved.tfplan"]);
-        guide.ok(&["output"]);
+        guide.ok(&["output", "-sandbox"]);
+        guide.ok(&["show", "-sandbox"]);
         // The token is only shown where the user asks for raw state.
         let pulled = guide
             .ok(&["state", "pull", "-state=.meshform/sandbox-state.db"])
