@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use meshform_sandbox::{Sandbox, SandboxConfig};
+use meshform_sandbox::{FaultConfig, Sandbox, SandboxConfig, ThrottleConfig};
 use serde_json::Value as Json;
 
 /// The personal access token the sandbox accepts.
@@ -379,4 +379,240 @@ fn the_guide_konnect_part_step_by_step() {
     let (status, _) = konnect.get(&format!("/v1/mesh/control-planes/{cp_id}"));
     assert_eq!(status, 404);
     assert!(state_list(&konnect, d).is_empty());
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(meshform_testkit::testdata(&format!("e2e/{name}")))
+        .expect("e2e fixture")
+}
+
+/// The one system account the sandbox holds under `name`.
+fn system_account(konnect: &Konnect, name: &str) -> Option<Json> {
+    let (status, body) = konnect.get("/v3/system-accounts?page[size]=100");
+    assert_eq!(status, 200, "{body}");
+    let matching: Vec<Json> = body["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a["name"] == name)
+        .collect();
+    assert!(
+        matching.len() <= 1,
+        "one account named {name}: {matching:?}"
+    );
+    matching.into_iter().next()
+}
+
+#[test]
+fn resources_of_both_providers_are_created_updated_and_deleted() {
+    let konnect = Konnect::start();
+    let dir = workdir(&fixture("lifecycle/1-create.tf"));
+    let d = dir.path();
+
+    // Create.
+    let r = konnect.apply(d);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.text()
+    );
+    konnect.assert_no_changes(d);
+    let cp_id = state_attributes(&konnect, d, "konnect_mesh_control_plane", "cp")["id"]
+        .as_str()
+        .expect("cp id")
+        .to_owned();
+    let (status, cp) = konnect.get(&format!("/v1/mesh/control-planes/{cp_id}"));
+    assert_eq!(status, 200, "{cp}");
+    assert_eq!(cp["description"], "first");
+    assert_eq!(cp["labels"]["team"], "mesh");
+    let timeout_path =
+        format!("/v1/mesh/control-planes/{cp_id}/api/meshes/lifecycle/meshtimeouts/timeouts");
+    let (status, timeout) = konnect.get(&timeout_path);
+    assert_eq!(status, 200, "{timeout}");
+    assert_eq!(
+        timeout["spec"]["to"][0]["default"]["idleTimeout"], "10s",
+        "{timeout}"
+    );
+    assert_eq!(
+        timeout["spec"]["to"][0]["default"]["connectionTimeout"],
+        "2s"
+    );
+    let account = system_account(&konnect, "lifecycle-account").expect("account created");
+    assert_eq!(account["description"], "Used by the lifecycle test");
+    let account_id = account["id"].as_str().expect("account id").to_owned();
+    assert_eq!(
+        state_attributes(&konnect, d, "konnect_system_account", "account")["id"],
+        account_id.as_str()
+    );
+    let token = state_attributes(&konnect, d, "konnect_system_account_access_token", "token");
+    let token_id = token["id"].as_str().expect("token id").to_owned();
+    let token_value = token["token"]
+        .as_str()
+        .expect("token value kept from the create");
+    assert!(token_value.starts_with("spat_"), "{token_value}");
+    assert_eq!(
+        konnect
+            .sandbox
+            .issued_token_account(token_value)
+            .expect("lookup"),
+        Some(account_id.clone()),
+        "the state's token is one the sandbox issued to the account"
+    );
+    let (status, _) = konnect.get(&format!(
+        "/v3/system-accounts/{account_id}/access-tokens/{token_id}"
+    ));
+    assert_eq!(status, 200);
+
+    // Update in place: same objects, new values.
+    let vars = [
+        "-var=timeout=30s",
+        "-var=cp_description=second",
+        "-var=account_description=Changed",
+    ];
+    let mut args = vec!["apply", "-auto-approve", "-input=false"];
+    args.extend(vars);
+    let r = konnect.meshform(d, &args);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 0 added, 3 changed, 0 destroyed."),
+        "{}",
+        r.text()
+    );
+    let mut args = vec!["plan", "-detailed-exitcode", "-input=false"];
+    args.extend(vars);
+    let r = konnect.meshform(d, &args);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let (_, cp) = konnect.get(&format!("/v1/mesh/control-planes/{cp_id}"));
+    assert_eq!(cp["description"], "second");
+    let (_, timeout) = konnect.get(&timeout_path);
+    assert_eq!(
+        timeout["spec"]["to"][0]["default"]["idleTimeout"], "30s",
+        "{timeout}"
+    );
+    let account = system_account(&konnect, "lifecycle-account").expect("account kept");
+    assert_eq!(account["id"], account_id.as_str(), "updated, not replaced");
+    assert_eq!(account["description"], "Changed");
+    assert_eq!(konnect.control_planes().len(), 1);
+
+    // Delete what the configuration no longer has.
+    write_config(d, &fixture("lifecycle/3-delete.tf"));
+    let r = konnect.apply(d);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 0 added, 0 changed, 2 destroyed."),
+        "{}",
+        r.text()
+    );
+    konnect.assert_no_changes(d);
+    let (status, _) = konnect.get(&timeout_path);
+    assert_eq!(status, 404);
+    let (status, _) = konnect.get(&format!(
+        "/v3/system-accounts/{account_id}/access-tokens/{token_id}"
+    ));
+    assert_eq!(status, 404);
+    assert_eq!(
+        konnect
+            .sandbox
+            .issued_token_account(token_value)
+            .expect("lookup"),
+        None,
+        "a deleted token no longer authenticates"
+    );
+    assert_eq!(
+        state_list(&konnect, d),
+        [
+            "konnect_mesh.mesh",
+            "konnect_mesh_control_plane.cp",
+            "konnect_system_account.account",
+        ]
+    );
+
+    let r = konnect.meshform(d, &["destroy", "-auto-approve", "-input=false"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(konnect.control_planes().is_empty());
+    assert!(system_account(&konnect, "lifecycle-account").is_none());
+    assert!(state_list(&konnect, d).is_empty());
+}
+
+#[test]
+fn a_hundred_policies_converge_through_injected_errors_and_throttling() {
+    let konnect = Konnect::start();
+    let dir = workdir(&fixture("faults/main.tf"));
+    let d = dir.path();
+    // 12.5% of requests start a 429 (Retry-After: 1) and a fifth of the
+    // rest get a 5xx: 30% of all requests fail.
+    konnect.sandbox.set_faults(FaultConfig {
+        error_rate: 0.2,
+        throttle: Some(ThrottleConfig {
+            rate: 0.125,
+            burst: 1,
+            retry_after_seconds: 1,
+        }),
+        seed: 30,
+        ..FaultConfig::default()
+    });
+    let r = konnect.apply(d);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 102 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.text()
+    );
+    let r = konnect.meshform(d, &["plan", "-detailed-exitcode", "-input=false"]);
+    assert_eq!(r.code, 0, "still converged under faults:\n{}", r.text());
+
+    konnect.sandbox.set_faults(FaultConfig::default());
+    let cps = konnect.control_planes();
+    assert_eq!(cps.len(), 1, "nothing duplicated: {cps:?}");
+    let cp_id = cps[0]["id"].as_str().expect("cp id");
+    let policies = konnect.kuma_list(cp_id, "meshes/faults/meshtrafficpermissions");
+    let mut expected: Vec<String> = (0..100).map(|i| format!("permission-{i}")).collect();
+    expected.sort();
+    assert_eq!(Konnect::names(&policies), expected, "nothing lost");
+    let in_state = state_list(&konnect, d);
+    assert_eq!(in_state.len(), 102, "{in_state:?}");
+    assert_eq!(
+        state_attributes(&konnect, d, "konnect_mesh_control_plane", "cp")["id"],
+        cp_id
+    );
+    konnect.assert_no_changes(d);
+}
+
+#[test]
+fn an_invalid_token_is_one_clear_401_and_writes_nothing() {
+    let konnect = Konnect::start();
+    let dir = workdir(&guide_step("1-control-plane"));
+    let d = dir.path();
+    let out = konnect
+        .command(d, &["apply", "-auto-approve", "-input=false"])
+        .env(
+            "TF_VAR_konnect_personal_access_token",
+            "kpat_notatokenthesandboxknows000000000000000000000000000",
+        )
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(
+        stderr.matches("Error:").count(),
+        1,
+        "exactly one error:\n{stderr}"
+    );
+    assert!(stderr.contains("401"), "{stderr}");
+    assert!(
+        !stderr.contains("kpat_notatoken"),
+        "the token is never printed:\n{stderr}"
+    );
+    assert!(konnect.control_planes().is_empty());
+    assert!(state_list(&konnect, d).is_empty());
+    let state = pulled_state(&konnect, d);
+    assert_eq!(
+        state["resources"].as_array().map(Vec::len).unwrap_or(0),
+        0,
+        "{state}"
+    );
 }
