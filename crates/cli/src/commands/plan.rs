@@ -72,6 +72,10 @@ pub struct Args {
     /// Exit 2 when there are changes, 0 when none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Print the plan as Terraform's plan JSON (as `show -json` does),
+    /// with meshform's rotation report under `meshform_rotations`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A finished plan with everything needed to show or save it.
@@ -230,13 +234,36 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         PlanMode::Normal
     };
-    let Some(run) = make_plan(&a.plan, mode, g)? else {
+    let planned = if a.json {
+        make_plan_quiet(&a.plan, mode, g)?
+    } else {
+        make_plan(&a.plan, mode, g)?
+    };
+    let Some(run) = planned else {
         return Ok(ExitCode::from(1));
     };
     let footer = match &a.out {
         Some(p) => Footer::SavedTo(p.display().to_string()),
         None => Footer::NotSaved,
     };
+    if a.json {
+        let mut doc = meshform_engine::plan_json::plan_to_json(
+            &run.plan,
+            &run.schemas,
+            env!("CARGO_PKG_VERSION"),
+        );
+        doc["meshform_rotations"] =
+            serde_json::Value::Array(crate::rotation::entries(&run.plan, &run.module, run.now));
+        println!("{}", serde_json::to_string(&doc)?);
+        if let Some(path) = &a.out {
+            crate::planfile::save(path, &run)?;
+        }
+        return Ok(if a.detailed_exitcode && run.plan.can_apply() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let text = render(&run, footer, g);
     print!("{text}");
     let report = crate::rotation::report(&run.plan, &run.module, run.now);

@@ -408,3 +408,24 @@ fn import_adopts_an_existing_object() {
     assert!(r.stderr.contains("already managed"), "{}", r.stderr);
     guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(20)]);
 }
+
+#[test]
+fn plan_json_carries_the_rotation_report() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let guide = Guide::new(&repo);
+    guide.ok(&["apply", "-sandbox", "-auto-approve", &at(1)]);
+    let r = guide.ok(&["plan", "-sandbox", "-json", &at(1)]);
+    let doc: serde_json::Value =
+        serde_json::from_str(r.stdout.lines().last().unwrap()).expect("plan JSON");
+    let rotations = doc["meshform_rotations"].as_array().expect("rotations");
+    let rotate = rotations
+        .iter()
+        .find(|e| e["address"] == "time_rotating.rotate")
+        .expect("the rotation");
+    assert_eq!(rotate["kind"], "rotates");
+    assert_eq!(rotate["at"], "2026-11-26T10:16:01Z");
+    assert_eq!(rotate["in_seconds"], 60);
+    guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(2)]);
+}
