@@ -5,13 +5,13 @@
 //! prints and never opens network connections or files on its own.
 
 pub mod decode;
-pub mod objchange;
 pub mod graph;
-pub mod validate;
+pub mod objchange;
 pub mod plan;
 pub mod plan_json;
-pub mod render;
 pub mod planner;
 pub mod prior;
-pub mod variables;
+pub mod render;
 pub mod sink;
+pub mod validate;
+pub mod variables;
