@@ -2,6 +2,7 @@
 
 mod apply;
 mod config;
+mod crash;
 mod guide;
 mod helm;
 mod konnect;
