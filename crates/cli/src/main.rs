@@ -7,6 +7,7 @@
 mod argv;
 mod commands;
 mod files;
+mod helm_diff;
 mod output;
 mod planfile;
 mod rotation;

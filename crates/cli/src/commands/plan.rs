@@ -72,6 +72,10 @@ pub struct Args {
     /// Exit 2 when there are changes, 0 when none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// After the plan, show what each Helm release change does to the
+    /// rendered manifests, object by object (Secret data masked).
+    #[arg(long)]
+    pub helm_diff: bool,
     /// Print the plan as Terraform's plan JSON (as `show -json` does),
     /// with meshform's rotation report under `meshform_rotations`.
     #[arg(long)]
@@ -269,6 +273,12 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let report = crate::rotation::report(&run.plan, &run.module, run.now);
     if !report.is_empty() {
         print!("\n{report}");
+    }
+    if a.helm_diff {
+        let diff = crate::helm_diff::report(&run.plan, &run.opts.env);
+        if !diff.is_empty() {
+            print!("\nHelm release changes:\n{diff}");
+        }
     }
     if let Some(path) = &a.out {
         crate::planfile::save(path, &run)?;

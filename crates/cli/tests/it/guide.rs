@@ -429,3 +429,37 @@ fn plan_json_carries_the_rotation_report() {
     assert_eq!(rotate["in_seconds"], 60);
     guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(2)]);
 }
+
+#[test]
+fn helm_diff_shows_the_objects_a_values_change_touches() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let guide = Guide::new(&repo);
+    guide.ok(&["apply", "-sandbox", "-auto-approve", &at(1)]);
+    std::fs::write(
+        guide.dir.path().join("values.tftpl"),
+        std::fs::read_to_string(guide.dir.path().join("values.tftpl"))
+            .unwrap()
+            .replace(
+                "  egress:\n    enabled: true",
+                "  egress:\n    enabled: false",
+            ),
+    )
+    .unwrap();
+    let r = guide.ok(&["plan", "-sandbox", "-helm-diff", &at(2)]);
+    assert!(
+        r.stdout
+            .contains("# helm_release.kong_mesh will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Helm release changes:"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("  - apps/v1 Deployment kong-mesh-system/kong-mesh-egress"),
+        "{}",
+        r.stdout
+    );
+    guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(3)]);
+}

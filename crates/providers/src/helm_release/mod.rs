@@ -1229,3 +1229,39 @@ impl Provider for HelmProvider {
         }
     }
 }
+
+/// The manifest a `helm_release` object would install, rendered with no
+/// cluster (lookups find nothing, Helm's default capabilities), as
+/// `plan -helm-diff` compares it. Blocking: call it outside async code.
+pub fn render_manifest(
+    release: &Value,
+    env: &BTreeMap<String, String>,
+) -> Result<String, Diagnostics> {
+    let settings = ReleaseSettings::from_value(release);
+    let mirrors = Mirrors::parse(env.get(MIRROR_ENV).map(String::as_str))
+        .map_err(|e| error("Invalid MESHFORM_HELM_MIRROR", e))?;
+    let fetcher = ChartFetcher {
+        sources: meshform_helm::source::Sources::new(&chart_source::cache_dir(None, env))
+            .map_err(|e| error("Chart source unavailable", e))?,
+        mirrors,
+    };
+    let chart = fetcher
+        .fetch(&settings.chart_ref())
+        .map_err(|e| error("Chart could not be fetched", e))?;
+    let config = settings
+        .config()
+        .map_err(|e| error("Invalid release values", e))?;
+    let options = RenderOptions {
+        release: Some(ReleaseContext {
+            name: settings.name.clone(),
+            namespace: settings.namespace.clone(),
+            revision: 1,
+            is_upgrade: false,
+        }),
+        capabilities: Capabilities::default(),
+        lookup: None,
+    };
+    render_release(chart, &config, &options, settings.render_subchart_notes)
+        .map(|r| r.manifest())
+        .map_err(|e| error("Chart could not be rendered", e))
+}
