@@ -1241,7 +1241,7 @@ pub fn render_manifest(
     let mirrors = Mirrors::parse(env.get(MIRROR_ENV).map(String::as_str))
         .map_err(|e| error("Invalid MESHFORM_HELM_MIRROR", e))?;
     let fetcher = ChartFetcher {
-        sources: meshform_helm::source::Sources::new(&chart_source::cache_dir(None, env))
+        sources: meshform_helm::source::Sources::new(chart_source::cache_dir(None, env))
             .map_err(|e| error("Chart source unavailable", e))?,
         mirrors,
     };
