@@ -616,3 +616,79 @@ fn an_invalid_token_is_one_clear_401_and_writes_nothing() {
         "{state}"
     );
 }
+
+#[test]
+fn objects_made_elsewhere_are_imported_and_then_managed() {
+    let konnect = Konnect::start();
+    // Another working directory makes the objects; this one imports them.
+    let maker = workdir(&fixture("lifecycle/1-create.tf"));
+    konnect.apply(maker.path());
+    let attr = |ty: &str, name: &str, key: &str| -> String {
+        state_attributes(&konnect, maker.path(), ty, name)[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{ty}.{name}.{key}"))
+            .to_owned()
+    };
+    let cp_id = attr("konnect_mesh_control_plane", "cp", "id");
+    let account_id = attr("konnect_system_account", "account", "id");
+    let token_id = attr("konnect_system_account_access_token", "token", "id");
+
+    // Konnect adds `kuma.io/mesh` by itself. An import does not yet keep
+    // that label when the configuration also sets it, so this copy of the
+    // configuration leaves it out.
+    let config = fixture("lifecycle/1-create.tf");
+    let server_label = "  labels = {\n    \"kuma.io/mesh\" = konnect_mesh.mesh.name\n  }\n";
+    assert!(config.contains(server_label));
+    let dir = workdir(&config.replace(server_label, ""));
+    let d = dir.path();
+    let imports = [
+        ("konnect_mesh_control_plane.cp", cp_id.clone()),
+        (
+            "konnect_mesh.mesh",
+            serde_json::json!({"cp_id": cp_id, "name": "lifecycle"}).to_string(),
+        ),
+        (
+            "konnect_mesh_timeout.timeout",
+            serde_json::json!({"cp_id": cp_id, "mesh": "lifecycle", "name": "timeouts"})
+                .to_string(),
+        ),
+        ("konnect_system_account.account", account_id.clone()),
+        (
+            "konnect_system_account_access_token.token",
+            serde_json::json!({"account_id": account_id, "id": token_id}).to_string(),
+        ),
+    ];
+    for (addr, id) in &imports {
+        let r = konnect.meshform(d, &["import", "-input=false", addr, id]);
+        assert_eq!(r.code, 0, "import {addr}:\n{}", r.text());
+        assert!(r.stdout.contains("Import successful!"), "{}", r.text());
+    }
+    let mut expected: Vec<String> = imports.iter().map(|(a, _)| (*a).to_owned()).collect();
+    expected.sort();
+    assert_eq!(state_list(&konnect, d), expected);
+    assert_eq!(
+        state_attributes(&konnect, d, "konnect_mesh_timeout", "timeout")["spec"]["to"][0]
+            ["default"]["idle_timeout"],
+        "10s"
+    );
+    konnect.assert_no_changes(d);
+
+    // An import of an object that does not exist is an error and saves nothing.
+    let r = konnect.meshform(
+        d,
+        &[
+            "import",
+            "-input=false",
+            "konnect_mesh_control_plane.cp",
+            "00000000-0000-0000-0000-000000000000",
+        ],
+    );
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert_eq!(state_list(&konnect, d), expected);
+
+    // Managed from here: a destroy in this directory removes them all.
+    let r = konnect.meshform(d, &["destroy", "-auto-approve", "-input=false"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(konnect.control_planes().is_empty());
+    assert!(system_account(&konnect, "lifecycle-account").is_none());
+}
