@@ -1281,6 +1281,14 @@ impl Walker<'_, '_> {
         }
         if self.opts.mode == PlanMode::Destroy {
             if prior.is_null() {
+                // Already gone: the state must not keep it either.
+                if prior_obj.is_some() {
+                    if let Some(target) = self.applying.as_mut() {
+                        if let Err(e) = target.sink.delete(addr, None) {
+                            self.state_error(addr, &e);
+                        }
+                    }
+                }
                 return prior;
             }
             self.changes.push(change(

@@ -117,6 +117,17 @@ impl Konnect {
         (status, serde_json::from_str(&body).unwrap_or(Json::Null))
     }
 
+    /// DELETE on the sandbox's own API (a change made outside meshform).
+    pub fn delete(&self, path: &str) -> u16 {
+        self.http
+            .delete(format!("{}{}", self.url(), path))
+            .bearer_auth(TOKEN)
+            .send()
+            .expect("the sandbox answers")
+            .status()
+            .as_u16()
+    }
+
     /// Every control plane, all pages.
     pub fn control_planes(&self) -> Vec<Json> {
         let mut out = Vec::new();
@@ -691,4 +702,39 @@ fn objects_made_elsewhere_are_imported_and_then_managed() {
     assert_eq!(r.code, 0, "{}", r.text());
     assert!(konnect.control_planes().is_empty());
     assert!(system_account(&konnect, "lifecycle-account").is_none());
+}
+
+#[test]
+fn destroy_drops_from_the_state_an_object_deleted_outside_meshform() {
+    let konnect = Konnect::start();
+    let dir = workdir(&guide_step("4-traffic-permission"));
+    let d = dir.path();
+    konnect.apply(d);
+    let cp_id = state_attributes(
+        &konnect,
+        d,
+        "konnect_mesh_control_plane",
+        "my_meshcontrolplane",
+    )["id"]
+        .as_str()
+        .expect("cp id")
+        .to_owned();
+    let status = konnect.delete(&format!(
+        "/v1/mesh/control-planes/{cp_id}/api/meshes/my-mesh/meshtrafficpermissions/allow-all"
+    ));
+    assert_eq!(status, 200);
+
+    let r = konnect.meshform(d, &["destroy", "-auto-approve", "-input=false"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 2 destroyed."),
+        "{}",
+        r.text()
+    );
+    assert!(konnect.control_planes().is_empty());
+    assert!(
+        state_list(&konnect, d).is_empty(),
+        "the policy found gone is not kept in the state"
+    );
 }
