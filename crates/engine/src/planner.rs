@@ -489,6 +489,29 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// `path.module` (relative to the root module), `path.root` and
+    /// `path.cwd`.
+    fn path_value(&self, module: Option<&Module>) -> Value {
+        let module_path = module
+            .map(|m| {
+                m.dir
+                    .strip_prefix(&self.root.dir)
+                    .unwrap_or(&m.dir)
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| ".".to_owned());
+        let cwd = std::env::current_dir()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| ".".to_owned());
+        Value::object(BTreeMap::from([
+            ("module".to_owned(), Value::string(module_path)),
+            ("root".to_owned(), Value::string(".")),
+            ("cwd".to_owned(), Value::string(cwd)),
+        ]))
+    }
+
     /// Every root-module name with its current value.
     fn root_names(&self) -> BTreeMap<String, Value> {
         let empty = ModuleScope::default();
@@ -526,21 +549,7 @@ impl Walker<'_, '_> {
         for (ty, by_name) in managed {
             names.insert(ty, Value::object(by_name));
         }
-        names.insert(
-            "path".to_owned(),
-            Value::object(BTreeMap::from([
-                ("module".to_owned(), Value::string(".")),
-                ("root".to_owned(), Value::string(".")),
-                (
-                    "cwd".to_owned(),
-                    Value::string(
-                        std::env::current_dir()
-                            .map(|p| p.to_string_lossy().into_owned())
-                            .unwrap_or_else(|_| ".".to_owned()),
-                    ),
-                ),
-            ])),
-        );
+        names.insert("path".to_owned(), self.path_value(Some(self.root)));
         names.insert(
             "terraform".to_owned(),
             Value::object(BTreeMap::from([(
@@ -629,22 +638,12 @@ impl Walker<'_, '_> {
                 match r.root.as_str() {
                     "var" => {
                         if let Some(n) = first {
-                            let v = scope
-                                .vars
-                                .get(&n)
-                                .cloned()
-                                .unwrap_or_else(|| Value::unknown(Type::Dynamic));
-                            vars.insert(n, v);
+                            vars.insert(n.clone(), known_or_unknown(&scope.vars, &n));
                         }
                     }
                     "local" => {
                         if let Some(n) = first {
-                            let v = scope
-                                .locals
-                                .get(&n)
-                                .cloned()
-                                .unwrap_or_else(|| Value::unknown(Type::Dynamic));
-                            locals.insert(n, v);
+                            locals.insert(n.clone(), known_or_unknown(&scope.locals, &n));
                         }
                     }
                     "module" => {
@@ -746,27 +745,7 @@ impl Walker<'_, '_> {
             ctx.set_name(ty, Value::object(by_name));
         }
         if need_path {
-            let module_path = module
-                .map(|m| {
-                    m.dir
-                        .strip_prefix(&self.root.dir)
-                        .unwrap_or(&m.dir)
-                        .to_string_lossy()
-                        .into_owned()
-                })
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| ".".to_owned());
-            let cwd = std::env::current_dir()
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_else(|_| ".".to_owned());
-            ctx.set_name(
-                "path",
-                Value::object(BTreeMap::from([
-                    ("module".to_owned(), Value::string(module_path)),
-                    ("root".to_owned(), Value::string(".")),
-                    ("cwd".to_owned(), Value::string(cwd)),
-                ])),
-            );
+            ctx.set_name("path", self.path_value(module));
         }
         if need_terraform {
             ctx.set_name(
@@ -2194,6 +2173,18 @@ fn collect_exprs(c: &meshform_config::Content) -> Vec<&Expr> {
         out.extend(collect_exprs(&b.body));
     }
     out
+}
+
+/// A name's value so far, or unknown when it has none yet (it failed, or
+/// its module was skipped).
+fn known_or_unknown<K: Ord + std::borrow::Borrow<str>>(
+    values: &BTreeMap<K, Value>,
+    name: &str,
+) -> Value {
+    values
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| Value::unknown(Type::Dynamic))
 }
 
 /// The value at `path` inside `v`, if there is one.
