@@ -426,8 +426,11 @@ async fn call(
     let response = client
         .send(table.api.host, &op.method, &path, body, retry)
         .await?;
-    // A create whose first answer was lost finds its own object: fine.
-    let adopted = response.after_lost_response && op.method == "PUT" && response.status == 200;
+    // A create by name (PUT) that finds the object already there updates it
+    // to the planned spec: it is our own object, created by a run whose
+    // answer was lost or that was killed before it could save it. Adopting
+    // it is what lets the next apply finish without a duplicate.
+    let adopted = op.method == "PUT" && response.status == 200;
     if !op.ok.is_empty() && !op.ok.contains(&response.status) && !adopted {
         return Err(KonnectError::Api {
             method: op.method.clone(),
