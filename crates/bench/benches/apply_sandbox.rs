@@ -26,26 +26,29 @@ fn apply_sandbox(c: &mut Criterion) {
     group.throughput(Throughput::Elements(n as u64));
 
     // Each apply starts from an empty sandbox and empty state.
-    group.bench_with_input(BenchmarkId::new("apply", n), &n, |b, &n| {
-        b.iter_batched(
-            || {
-                let sandbox = start_sandbox(LATENCY).expect("the sandbox");
-                let dir = tempfile::tempdir().expect("a temporary directory");
-                generate::write_main_tf(
-                    dir.path(),
-                    &generate::traffic_permissions(n, sandbox.konnect_url()),
-                )
-                .expect("writing the workload");
-                let ws = Workspace::open(dir.path()).expect("the workspace");
-                (sandbox, dir, ws)
-            },
-            |(sandbox, dir, ws)| {
-                ws.apply().expect("the apply");
-                (sandbox, dir)
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for parallelism in [10usize, 50] {
+        let id = BenchmarkId::new(format!("apply_parallelism_{parallelism}"), n);
+        group.bench_with_input(id, &n, |b, &n| {
+            b.iter_batched(
+                || {
+                    let sandbox = start_sandbox(LATENCY).expect("the sandbox");
+                    let dir = tempfile::tempdir().expect("a temporary directory");
+                    generate::write_main_tf(
+                        dir.path(),
+                        &generate::traffic_permissions(n, sandbox.konnect_url()),
+                    )
+                    .expect("writing the workload");
+                    let ws = Workspace::open(dir.path()).expect("the workspace");
+                    (sandbox, dir, ws)
+                },
+                |(sandbox, dir, ws)| {
+                    ws.apply(parallelism).expect("the apply");
+                    (sandbox, dir)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
 
     let sandbox = start_sandbox(LATENCY).expect("the sandbox");
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -55,7 +58,7 @@ fn apply_sandbox(c: &mut Criterion) {
     )
     .expect("writing the workload");
     let ws = Workspace::open(dir.path()).expect("the workspace");
-    ws.apply().expect("the apply");
+    ws.apply(10).expect("the apply");
     group.bench_with_input(BenchmarkId::new("refresh_plan", n), &n, |b, _| {
         b.iter(|| ws.load_and_plan(Reach::Online).expect("the plan"))
     });

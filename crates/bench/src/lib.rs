@@ -229,8 +229,9 @@ impl Workspace {
     }
 
     /// Applies the configuration against the servers it names, committing
-    /// each object to the state database, as `meshform apply` does.
-    pub fn apply(&self) -> anyhow::Result<ActionCounts> {
+    /// each object to the state database, as `meshform apply` does, with
+    /// at most `parallelism` provider operations at once.
+    pub fn apply(&self, parallelism: usize) -> anyhow::Result<ActionCounts> {
         let module = self.load()?;
         let prior = self.prior()?;
         let mut store = self.store("apply")?;
@@ -245,7 +246,8 @@ impl Workspace {
                 sink: &mut store,
                 events: &events,
                 interrupted: None,
-                parallelism: 10,
+                parallelism,
+                destroy_first: Vec::new(),
             },
         ));
         if diags.has_errors() {
@@ -281,7 +283,7 @@ pub fn seed_matching_state(dir: &Path, n: usize) -> anyhow::Result<usize> {
         &generate::traffic_permissions(n, sandbox.konnect_url()),
     )?;
     let ws = Workspace::open(dir)?;
-    let counts = ws.apply()?;
+    let counts = ws.apply(10)?;
     sandbox.shutdown();
     Ok(counts.create)
 }
