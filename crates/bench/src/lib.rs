@@ -247,7 +247,6 @@ impl Workspace {
                 events: &events,
                 interrupted: None,
                 parallelism,
-                destroy_first: Vec::new(),
             },
         ));
         if diags.has_errors() {

@@ -71,19 +71,44 @@ impl fmt::Display for SourceRange {
 pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
+    /// Byte offset of the start of each line, computed once: positions are
+    /// found by binary search, so turning many spans of a large file into
+    /// positions stays linear in the file's size.
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let line_starts: Arc<[usize]> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         SourceFile {
             name: name.into(),
-            text: text.into(),
+            text,
+            line_starts,
         }
+    }
+
+    /// The line/column position of a byte offset of this file.
+    pub fn pos(&self, byte: usize) -> Pos {
+        let mut byte = byte.min(self.text.len());
+        while !self.text.is_char_boundary(byte) {
+            byte -= 1;
+        }
+        let line = self.line_starts.partition_point(|&start| start <= byte);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..byte].chars().count() + 1;
+        Pos { line, column, byte }
     }
 
     /// The source range of a byte span of this file.
     pub fn range(&self, span: std::ops::Range<usize>) -> SourceRange {
-        SourceRange::from_bytes(self.name.clone(), &self.text, span)
+        SourceRange {
+            file: self.name.clone(),
+            start: self.pos(span.start),
+            end: self.pos(span.end),
+        }
     }
 
     /// The text of 1-based line `line`, without its line break.
@@ -207,6 +232,15 @@ impl From<Diagnostic> for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_positions_agree_with_pos_at() {
+        let text = "a\nbé c\n\nlast line é\n";
+        let f = SourceFile::new("t", text);
+        for byte in 0..=text.len() + 2 {
+            assert_eq!(f.pos(byte), pos_at(text, byte), "byte {byte}");
+        }
+    }
 
     #[test]
     fn positions_count_lines_and_characters() {
