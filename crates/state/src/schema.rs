@@ -88,6 +88,11 @@ CREATE TABLE state_keys (
     created_at TEXT NOT NULL
 ) STRICT;
 "#,
+    // 2: each commit stamps the rows it wrote (updated_serial = -1) with
+    // its serial; a partial index finds them without scanning the workspace.
+    r#"
+CREATE INDEX instances_unstamped ON resource_instances (workspace) WHERE updated_serial = -1;
+"#,
 ];
 
 /// The schema version this build writes.
