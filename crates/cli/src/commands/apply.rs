@@ -149,7 +149,10 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
     } else {
         let text = render(&run, Footer::None, g);
         print!("{text}");
-        if !run.plan.can_apply() {
+        // Nothing to do, unless the refresh found objects gone: the state
+        // must still forget them, as Terraform saves the refreshed state.
+        let drifted = run.plan.drift.iter().any(|c| c.action == Action::Delete);
+        if !run.plan.can_apply() && !drifted {
             return Ok(ExitCode::SUCCESS);
         }
         if !a.auto_approve && !approve(mode == PlanMode::Destroy, g)? {
