@@ -247,6 +247,7 @@ impl Workspace {
                 events: &events,
                 interrupted: None,
                 parallelism,
+                destroy_first: Vec::new(),
             },
         ));
         if diags.has_errors() {

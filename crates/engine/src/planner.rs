@@ -189,6 +189,11 @@ pub struct ApplyTarget<'a> {
     pub interrupted: Option<&'a std::sync::atomic::AtomicBool>,
     /// How many provider operations may run at once (`-parallelism`).
     pub parallelism: usize,
+    /// Objects the plan replaces destroy-first. When one of them is
+    /// replaced, those among them that depend on it are destroyed before
+    /// it (dependents first), and created again when the walk reaches
+    /// them, as Terraform orders a replacement.
+    pub destroy_first: Vec<ResourceInstance>,
 }
 
 /// Runs the plan walk.
@@ -260,6 +265,7 @@ async fn walk(
         moves,
         deferred: Vec::new(),
         dirty: BTreeSet::new(),
+        destroyed_first: BTreeSet::new(),
     };
     w.diags.extend(diags);
     w.diags.extend(move_diags);
@@ -376,6 +382,9 @@ struct Walker<'a, 'b> {
     /// parallelism above one), and the nodes whose values wait on them.
     deferred: Vec<ApplyJob>,
     dirty: BTreeSet<petgraph::graph::NodeIndex>,
+    /// Replaced objects already destroyed before what they depend on: the
+    /// walk creates them anew.
+    destroyed_first: BTreeSet<ResourceInstance>,
 }
 
 #[derive(Clone)]
@@ -558,6 +567,97 @@ impl Walker<'_, '_> {
             )])),
         );
         names
+    }
+
+    /// Before `addr` is destroyed for its replacement: destroys the other
+    /// planned destroy-first replacements that depend on it, farthest
+    /// dependents first, so nothing is deleted while something still
+    /// refers to it.
+    async fn destroy_replaced_dependents(&mut self, addr: &ResourceInstance) {
+        let planned: BTreeSet<ResourceInstance> = match self.applying.as_ref() {
+            Some(t) if !t.destroy_first.is_empty() => t.destroy_first.iter().cloned().collect(),
+            _ => return,
+        };
+        let node_of = |a: &ResourceInstance| {
+            self.graph.graph.node_indices().find(|i| {
+                let n = &self.graph.graph[*i];
+                matches!(&n.kind, NodeKind::Resource(r) if *r == a.resource)
+                    && module_instance(&n.module) == a.module
+            })
+        };
+        let Some(start) = node_of(addr) else { return };
+        // Every node that depends on `start`, with its distance from it.
+        let mut depth: BTreeMap<petgraph::graph::NodeIndex, usize> = BTreeMap::new();
+        let mut stack = vec![(start, 0usize)];
+        while let Some((n, d)) = stack.pop() {
+            for next in self
+                .graph
+                .graph
+                .neighbors_directed(n, petgraph::Direction::Outgoing)
+            {
+                if depth.get(&next).is_none_or(|&old| old < d + 1) {
+                    depth.insert(next, d + 1);
+                    stack.push((next, d + 1));
+                }
+            }
+        }
+        let mut victims: Vec<(usize, ResourceInstance)> = planned
+            .into_iter()
+            .filter(|a| a != addr && !self.destroyed_first.contains(a))
+            .filter_map(|a| {
+                node_of(&a)
+                    .and_then(|n| depth.get(&n).copied())
+                    .map(|d| (d, a))
+            })
+            .collect();
+        victims.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, victim) in victims {
+            let Some(obj) = self.prior.objects.get(&victim).cloned() else {
+                continue;
+            };
+            let source = source_of_provider_reference(&obj.provider);
+            let want = provider_source_address(&source);
+            // Only through a provider the walk already configured.
+            let Some(cp) = self
+                .providers
+                .values()
+                .find(|cp| provider_source_address(&cp.source) == want)
+                .cloned()
+            else {
+                continue;
+            };
+            let Some(schema) = cp.schema.resources.get(&victim.resource.ty).cloned() else {
+                continue;
+            };
+            let private = obj
+                .private
+                .clone()
+                .map(String::into_bytes)
+                .unwrap_or_default();
+            let null = Value::null(schema.block.implied_type());
+            let step = ApplyStep {
+                addr: &victim,
+                cp: &cp,
+                block: &schema.block,
+                type_name: &victim.resource.ty,
+                provider_ref: obj.provider.clone(),
+                config: &null,
+                private: &private,
+                dependencies: Vec::new(),
+                create_before_destroy: false,
+            };
+            if self.destroy(&step, &obj.value, None).await.is_some() {
+                let ty = obj.value.ty();
+                self.changes.push(change(
+                    &victim,
+                    &want,
+                    Action::Delete,
+                    obj.value.clone(),
+                    Value::null(ty),
+                ));
+                self.destroyed_first.insert(victim);
+            }
+        }
     }
 
     /// Records `moved` renames in the state before anything is applied.
@@ -1214,7 +1314,11 @@ impl Walker<'_, '_> {
         names: &InstanceNames,
     ) -> Value {
         let provider_addr = provider_source_address(&cp.source);
-        let prior_obj = self.prior.objects.get(addr);
+        let prior_obj = self
+            .prior
+            .objects
+            .get(addr)
+            .filter(|_| !self.destroyed_first.contains(addr));
         let mut prior = prior_obj
             .map(|o| o.value.clone())
             .unwrap_or_else(|| Value::null(block.implied_type()));
@@ -1648,6 +1752,7 @@ impl Walker<'_, '_> {
                 Some(Value::null(t.block.implied_type()))
             }
             Action::DeleteThenCreate => {
+                self.destroy_replaced_dependents(t.addr).await;
                 self.destroy(t, prior, None).await?;
                 self.emit(E::Creating { addr: name.clone() });
                 let started = std::time::Instant::now();

@@ -200,6 +200,13 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
             events: &events,
             interrupted: Some(&interrupted),
             parallelism: a.plan.parallelism,
+            destroy_first: run
+                .plan
+                .changes
+                .iter()
+                .filter(|c| c.action == Action::DeleteThenCreate && c.deposed.is_none())
+                .map(|c| c.addr.clone())
+                .collect(),
         },
     ));
     if a.plan.lock.lock {

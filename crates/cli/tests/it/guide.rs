@@ -245,7 +245,23 @@ fn walk(guide: &Guide) {
         .stdout
         .contains("# konnect_mesh_traffic_permission.allow_all must be replaced"));
     assert!(r.stdout.contains("forces replacement"));
-    guide.ok(&["apply", "-sandbox", "-auto-approve", &at(70)]);
+    let r = guide.ok(&["apply", "-sandbox", "-auto-approve", &at(70)]);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 2 added, 0 changed, 2 destroyed."),
+        "{}",
+        r.stdout
+    );
+    // As Terraform orders it: the policy goes before the mesh it names.
+    let policy_gone = r
+        .stdout
+        .find("konnect_mesh_traffic_permission.allow_all: Destruction complete")
+        .expect("policy destroyed");
+    let mesh_gone = r
+        .stdout
+        .find("konnect_mesh.mesh1: Destruction complete")
+        .expect("mesh destroyed");
+    assert!(policy_gone < mesh_gone, "{}", r.stdout);
     let r = guide.run(&["plan", "-sandbox", "-detailed-exitcode", &at(75)]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
