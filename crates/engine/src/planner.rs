@@ -626,27 +626,7 @@ impl Walker<'_, '_> {
             else {
                 continue;
             };
-            let Some(schema) = cp.schema.resources.get(&victim.resource.ty).cloned() else {
-                continue;
-            };
-            let private = obj
-                .private
-                .clone()
-                .map(String::into_bytes)
-                .unwrap_or_default();
-            let null = Value::null(schema.block.implied_type());
-            let step = ApplyStep {
-                addr: &victim,
-                cp: &cp,
-                block: &schema.block,
-                type_name: &victim.resource.ty,
-                provider_ref: obj.provider.clone(),
-                config: &null,
-                private: &private,
-                dependencies: Vec::new(),
-                create_before_destroy: false,
-            };
-            if self.destroy(&step, &obj.value, None).await.is_some() {
+            if self.destroy_object(&cp, &victim, &obj, None).await {
                 let ty = obj.value.ty();
                 self.changes.push(change(
                     &victim,
@@ -658,6 +638,38 @@ impl Walker<'_, '_> {
                 self.destroyed_first.insert(victim);
             }
         }
+    }
+
+    /// Destroys one object the state holds, through `cp`, and removes it
+    /// from the state; false when it could not be destroyed.
+    async fn destroy_object(
+        &mut self,
+        cp: &ConfiguredProvider,
+        addr: &ResourceInstance,
+        obj: &crate::prior::PriorObject,
+        deposed: Option<&str>,
+    ) -> bool {
+        let Some(schema) = cp.schema.resources.get(&addr.resource.ty).cloned() else {
+            return false;
+        };
+        let private = obj
+            .private
+            .clone()
+            .map(String::into_bytes)
+            .unwrap_or_default();
+        let null = Value::null(schema.block.implied_type());
+        let step = ApplyStep {
+            addr,
+            cp,
+            block: &schema.block,
+            type_name: &addr.resource.ty,
+            provider_ref: obj.provider.clone(),
+            config: &null,
+            private: &private,
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+        };
+        self.destroy(&step, &obj.value, deposed).await.is_some()
     }
 
     /// Records `moved` renames in the state before anything is applied.
@@ -2086,27 +2098,8 @@ impl Walker<'_, '_> {
             let Some(cp) = self.provider_by_source(&source) else {
                 continue;
             };
-            let Some(schema) = cp.schema.resources.get(&addr.resource.ty).cloned() else {
-                continue;
-            };
-            let private = obj
-                .private
-                .clone()
-                .map(String::into_bytes)
-                .unwrap_or_default();
-            let null = Value::null(schema.block.implied_type());
-            let step = ApplyStep {
-                addr: &addr,
-                cp: &cp,
-                block: &schema.block,
-                type_name: &addr.resource.ty,
-                provider_ref: obj.provider.clone(),
-                config: &null,
-                private: &private,
-                dependencies: Vec::new(),
-                create_before_destroy: false,
-            };
-            self.destroy(&step, &obj.value, deposed.as_deref()).await;
+            self.destroy_object(&cp, &addr, &obj, deposed.as_deref())
+                .await;
         }
     }
 
