@@ -15,6 +15,19 @@ use meshform_sandbox::{Database, Sandbox, SandboxConfig};
 /// The state database of sandbox runs, beside the real one.
 pub const SANDBOX_STATE_PATH: &str = ".meshform/sandbox-state.db";
 
+/// The state options of a command: with `-sandbox` and no `-state`, the
+/// sandbox's own database.
+pub fn state_opts(
+    opts: &crate::commands::state::StateOpts,
+    sandbox: bool,
+) -> crate::commands::state::StateOpts {
+    let mut s = opts.clone();
+    if sandbox && s.state.is_none() {
+        s.state = Some(PathBuf::from(SANDBOX_STATE_PATH));
+    }
+    s
+}
+
 /// A running sandbox and what providers need to reach it.
 pub struct SandboxRun {
     pub sandbox: Sandbox,

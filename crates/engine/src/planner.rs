@@ -149,6 +149,24 @@ fn apply_moved_blocks(
     (out, moves, diags)
 }
 
+/// A decoded provider configuration with the run's overrides for its
+/// source laid over the arguments it has (`-sandbox`'s server URL).
+pub fn with_provider_overrides(config: Value, opts: &PlanOptions, source: &str) -> Value {
+    let overrides = opts
+        .provider_overrides
+        .get(&meshform_providers::provider::normalize_source(source));
+    let (Some(overrides), Data::Object(attrs)) = (overrides, config.data()) else {
+        return config;
+    };
+    let mut attrs = attrs.clone();
+    for (k, v) in overrides {
+        if attrs.contains_key(k) {
+            attrs.insert(k.clone(), v.clone());
+        }
+    }
+    Value::object(attrs)
+}
+
 /// With `-target`: the targeted resources and everything they depend on;
 /// `None` when nothing is targeted.
 fn targeted_nodes(
@@ -1034,25 +1052,7 @@ impl Walker<'_, '_> {
             }
             None => crate::decode::empty_value(&schema.provider.block),
         };
-        let config = match self
-            .opts
-            .provider_overrides
-            .get(&meshform_providers::provider::normalize_source(&source))
-        {
-            Some(overrides) => {
-                let mut attrs = match config.data() {
-                    Data::Object(m) => m.clone(),
-                    _ => BTreeMap::new(),
-                };
-                for (k, v) in overrides {
-                    if attrs.contains_key(k) {
-                        attrs.insert(k.clone(), v.clone());
-                    }
-                }
-                Value::object(attrs)
-            }
-            None => config,
-        };
+        let config = with_provider_overrides(config, self.opts, &source);
         if !self.opts.offline {
             self.diags.extend(factory.validate_provider_config(&config));
         }

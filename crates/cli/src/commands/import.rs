@@ -54,7 +54,7 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     // sandbox's overrides), as plan and apply configure it.
     let pref = resource.provider_ref();
     let provider_block = &factory.schema().provider.block;
-    let mut config = match module
+    let config = match module
         .providers
         .iter()
         .find(|p| p.name == pref.name && p.alias == pref.alias)
@@ -68,20 +68,7 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         }
         None => meshform_engine::decode::empty_value(provider_block),
     };
-    if let (Some(overrides), meshform_lang::Data::Object(attrs)) = (
-        run.opts
-            .provider_overrides
-            .get(&meshform_providers::provider::normalize_source(&source)),
-        config.data(),
-    ) {
-        let mut attrs = attrs.clone();
-        for (k, v) in overrides {
-            if attrs.contains_key(k) {
-                attrs.insert(k.clone(), v.clone());
-            }
-        }
-        config = meshform_lang::Value::object(attrs);
-    }
+    let config = meshform_engine::planner::with_provider_overrides(config, &run.opts, &source);
     let provider = factory
         .configure(meshform_providers::ConfigureRequest {
             config,

@@ -214,11 +214,7 @@ fn make_plan_with(
 
 /// The state options of a run: sandbox runs keep their own database.
 pub fn state_opts_for(a: &PlanArgs) -> StateOpts {
-    let mut s = a.state.clone();
-    if a.sandbox && s.state.is_none() {
-        s.state = Some(PathBuf::from(crate::sandbox_mode::SANDBOX_STATE_PATH));
-    }
-    s
+    crate::sandbox_mode::state_opts(&a.state, a.sandbox)
 }
 
 /// Renders a plan with meshform's wording and the run's colours.

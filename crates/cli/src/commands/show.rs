@@ -50,10 +50,7 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
 }
 
 fn show_state(a: &Args, _g: &Globals) -> anyhow::Result<ExitCode> {
-    let mut state_opts = a.state.clone();
-    if a.sandbox && state_opts.state.is_none() {
-        state_opts.state = Some(PathBuf::from(crate::sandbox_mode::SANDBOX_STATE_PATH));
-    }
+    let state_opts = crate::sandbox_mode::state_opts(&a.state, a.sandbox);
     let Some(store) = crate::commands::state::open(&state_opts, "show", true)? else {
         println!("No state.");
         return Ok(ExitCode::SUCCESS);

@@ -564,10 +564,7 @@ fn state_history(opts: &StateOpts, address: Option<&str>, json: bool) -> anyhow:
 // ---- output -------------------------------------------------------------------
 
 pub fn run_output(a: OutputArgs, _g: &Globals) -> anyhow::Result<ExitCode> {
-    let mut state_opts = a.state.clone();
-    if a.sandbox && state_opts.state.is_none() {
-        state_opts.state = Some(PathBuf::from(crate::sandbox_mode::SANDBOX_STATE_PATH));
-    }
+    let state_opts = crate::sandbox_mode::state_opts(&a.state, a.sandbox);
     let outputs = match open(&state_opts, "output", true)? {
         Some(store) => store.snapshot().map_err(explain)?.outputs,
         None => Default::default(),
