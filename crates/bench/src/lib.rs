@@ -186,7 +186,7 @@ impl Workspace {
         Ok(prior)
     }
 
-    fn options(&self, reach: Reach) -> PlanOptions {
+    fn options(&self, reach: Reach, parallelism: usize) -> PlanOptions {
         PlanOptions {
             mode: PlanMode::Normal,
             refresh: reach == Reach::Online,
@@ -200,6 +200,7 @@ impl Workspace {
             workspace: meshform_state::DEFAULT_WORKSPACE.to_owned(),
             env: BTreeMap::new(),
             provider_overrides: BTreeMap::new(),
+            parallelism,
         }
     }
 
@@ -210,7 +211,7 @@ impl Workspace {
         prior: &PriorState,
         reach: Reach,
     ) -> anyhow::Result<ActionCounts> {
-        let opts = self.options(reach);
+        let opts = self.options(reach, 10);
         let (plan, diags) =
             self.runtime
                 .block_on(planner::plan(module, prior, &self.registry, &opts));
@@ -235,7 +236,7 @@ impl Workspace {
         let module = self.load()?;
         let prior = self.prior()?;
         let mut store = self.store("apply")?;
-        let opts = self.options(Reach::Online);
+        let opts = self.options(Reach::Online, parallelism);
         let events = |_| {};
         let (plan, diags) = self.runtime.block_on(planner::apply(
             &module,
@@ -246,7 +247,6 @@ impl Workspace {
                 sink: &mut store,
                 events: &events,
                 interrupted: None,
-                parallelism,
                 destroy_first: Vec::new(),
             },
         ));

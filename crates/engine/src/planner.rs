@@ -23,7 +23,7 @@ use meshform_lang::{
 };
 use meshform_providers::provider::{
     ConfigureRequest, PlanResourceChangeRequest, Provider, ProviderFactory, ReadDataSourceRequest,
-    ReadResourceRequest,
+    ReadResourceRequest, ReadResourceResponse,
 };
 use meshform_providers::ProviderRegistry;
 
@@ -59,6 +59,9 @@ pub struct PlanOptions {
     /// by provider source (`kong/konnect` → `server_url`): how `-sandbox`
     /// points providers at the local servers without editing any file.
     pub provider_overrides: BTreeMap<String, BTreeMap<String, Value>>,
+    /// How many provider operations may run at once (`-parallelism`):
+    /// refresh reads while planning, creates and updates while applying.
+    pub parallelism: usize,
 }
 
 /// Values known so far in one module.
@@ -205,8 +208,6 @@ pub struct ApplyTarget<'a> {
     /// Set (by Ctrl-C) to stop after the operation in progress: nothing
     /// new starts, and everything finished is already in the state.
     pub interrupted: Option<&'a std::sync::atomic::AtomicBool>,
-    /// How many provider operations may run at once (`-parallelism`).
-    pub parallelism: usize,
     /// Objects the plan replaces destroy-first. When one of them is
     /// replaced, those among them that depend on it are destroyed before
     /// it (dependents first), and created again when the walk reaches
@@ -284,6 +285,8 @@ async fn walk(
         deferred: Vec::new(),
         dirty: BTreeSet::new(),
         destroyed_first: BTreeSet::new(),
+        read_ahead: HashMap::new(),
+        read_started: BTreeSet::new(),
     };
     w.diags.extend(diags);
     w.diags.extend(move_diags);
@@ -403,6 +406,10 @@ struct Walker<'a, 'b> {
     /// Replaced objects already destroyed before what they depend on: the
     /// walk creates them anew.
     destroyed_first: BTreeSet<ResourceInstance>,
+    /// Refresh reads done ahead of their turn, waiting to be used.
+    read_ahead: HashMap<ResourceInstance, ReadResourceResponse>,
+    /// Objects whose refresh read has run (or is waiting in `read_ahead`).
+    read_started: BTreeSet<ResourceInstance>,
 }
 
 #[derive(Clone)]
@@ -1061,6 +1068,7 @@ impl Walker<'_, '_> {
             offline: self.opts.offline,
             clock: self.opts.clock.clone(),
             env: self.opts.env.clone(),
+            parallelism: self.opts.parallelism,
         };
         match factory.configure(req) {
             Ok(provider) => {
@@ -1340,14 +1348,7 @@ impl Walker<'_, '_> {
             .unwrap_or_default();
         // Refresh: what the object looks like now.
         if !prior.is_null() && self.opts.refresh {
-            let resp = cp
-                .provider
-                .read_resource(ReadResourceRequest {
-                    type_name: r.ty.clone(),
-                    current_state: prior.clone(),
-                    private: private.clone(),
-                })
-                .await;
+            let resp = self.read_current(addr, cp, &r.ty, &prior, &private).await;
             self.diags.extend(resp.diagnostics);
             match resp.new_state {
                 Some(v) if !v.is_null() => {
@@ -1533,7 +1534,7 @@ impl Walker<'_, '_> {
             return after;
         }
         let deps = self.resource_dependencies(path, &addr.resource);
-        let parallel = self.applying.as_ref().is_some_and(|t| t.parallelism > 1);
+        let parallel = self.opts.parallelism > 1;
         if parallel && matches!(action, Action::Create | Action::Update) {
             self.deferred.push(ApplyJob {
                 node: None,
@@ -1569,6 +1570,89 @@ impl Walker<'_, '_> {
             .unwrap_or_else(|| Value::unknown(block.implied_type()))
     }
 
+    /// The refreshed object at `addr`. With parallelism above one, the
+    /// first read that is not ready yet also reads every other prior object
+    /// whose provider is configured by then, `parallelism` at once: reads
+    /// depend on the state alone, so a refresh costs about objects /
+    /// parallelism round trips instead of one per object.
+    async fn read_current(
+        &mut self,
+        addr: &ResourceInstance,
+        cp: &ConfiguredProvider,
+        type_name: &str,
+        prior: &Value,
+        private: &[u8],
+    ) -> ReadResourceResponse {
+        if !self.read_started.contains(addr) && self.opts.parallelism > 1 && !self.opts.offline {
+            self.read_ahead_batch().await;
+        }
+        if let Some(resp) = self.read_ahead.remove(addr) {
+            return resp;
+        }
+        self.read_started.insert(addr.clone());
+        cp.provider
+            .read_resource(ReadResourceRequest {
+                type_name: type_name.to_owned(),
+                current_state: prior.clone(),
+                private: private.to_vec(),
+            })
+            .await
+    }
+
+    /// Reads, `parallelism` at once, the prior objects not read yet whose
+    /// resource is configured with a provider already configured. Targeted
+    /// runs read only what they plan, so they read in turn.
+    async fn read_ahead_batch(&mut self) {
+        use futures::stream::{self, StreamExt};
+        if !self.opts.targets.is_empty() {
+            return;
+        }
+        let mut reads = Vec::new();
+        for (addr, obj) in &self.prior.objects {
+            if addr.resource.mode != ResourceMode::Managed
+                || self.read_started.contains(addr)
+                || self.destroyed_first.contains(addr)
+                || obj.value.is_null()
+            {
+                continue;
+            }
+            let path: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
+            let Some(r) = module_of(self.root, &path)
+                .and_then(|m| m.resources.get(&addr.resource.to_string()))
+            else {
+                continue;
+            };
+            let pref = r.provider_ref();
+            let Some(cp) = self
+                .providers
+                .get(&(path, pref.name.clone(), pref.alias.clone()))
+            else {
+                continue;
+            };
+            reads.push((
+                addr.clone(),
+                cp.provider.clone(),
+                ReadResourceRequest {
+                    type_name: r.ty.clone(),
+                    current_state: obj.value.clone(),
+                    private: obj
+                        .private
+                        .clone()
+                        .map(String::into_bytes)
+                        .unwrap_or_default(),
+                },
+            ));
+        }
+        self.read_started
+            .extend(reads.iter().map(|(addr, _, _)| addr.clone()));
+        let done: Vec<(ResourceInstance, ReadResourceResponse)> = stream::iter(reads)
+            .map(|(addr, provider, req)| async move { (addr, provider.read_resource(req).await) })
+            .buffer_unordered(self.opts.parallelism.max(1))
+            .collect()
+            .await;
+        self.read_ahead.extend(done);
+    }
+
     /// Runs the deferred creates and updates, at most `parallelism` at once,
     /// committing each to the state as soon as it finishes; then puts the
     /// new values where dependents will read them.
@@ -1583,7 +1667,7 @@ impl Walker<'_, '_> {
         let Some(events) = self.applying.as_ref().map(|t| t.events) else {
             return;
         };
-        let limit = self.applying.as_ref().map_or(1, |t| t.parallelism.max(1));
+        let limit = self.opts.parallelism.max(1);
         let interrupted = self.applying.as_ref().and_then(|t| t.interrupted);
         if interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst)) {
             // Interrupted before these started: they stay unapplied.
@@ -2121,6 +2205,7 @@ impl Walker<'_, '_> {
             offline: self.opts.offline,
             clock: self.opts.clock.clone(),
             env: self.opts.env.clone(),
+            parallelism: self.opts.parallelism,
         };
         match factory.configure(req) {
             Ok(provider) => Some(ConfiguredProvider {

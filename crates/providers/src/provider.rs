@@ -31,6 +31,9 @@ pub struct ConfigureRequest {
     /// Environment variables the provider may fall back to (injected, so
     /// tests control them).
     pub env: BTreeMap<String, String>,
+    /// How many operations the run keeps in flight at once (`-parallelism`):
+    /// providers size their connection budgets from it.
+    pub parallelism: usize,
 }
 
 /// Describes one provider and configures instances of it.

@@ -23,6 +23,7 @@ mod konnect;
 mod kube;
 mod server;
 mod store;
+mod traffic;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ use std::time::Duration;
 pub use faults::{FaultConfig, ThrottleConfig};
 pub use konnect::Exchange;
 pub use store::StoreError;
+pub use traffic::TrafficStats;
 
 /// Where the sandbox keeps its world.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +137,7 @@ pub struct ZoneStatus {
 pub(crate) struct World {
     pub store: store::Store,
     pub faults: faults::Faults,
+    pub traffic: traffic::Traffic,
     pub auth: konnect::AuthConfig,
     pub exchanges: Option<std::sync::Mutex<Vec<Exchange>>>,
     pub kube_events: tokio::sync::broadcast::Sender<kube::WatchEvent>,
@@ -169,6 +172,7 @@ impl Sandbox {
         let world = Arc::new(World {
             store,
             faults: faults::Faults::new(config.faults.clone()),
+            traffic: traffic::Traffic::default(),
             auth: konnect::AuthConfig {
                 personal_access_tokens: config.personal_access_tokens.clone(),
                 accept_any_token: config.accept_any_token,
@@ -246,6 +250,17 @@ impl Sandbox {
     /// Replaces the injected faults; takes effect on the next request.
     pub fn set_faults(&self, config: FaultConfig) {
         self.world.faults.set(config);
+    }
+
+    /// Konnect API requests since the start or the last
+    /// [`Sandbox::reset_traffic`], and the most in flight at once.
+    pub fn traffic(&self) -> TrafficStats {
+        self.world.traffic.stats()
+    }
+
+    /// Starts the request counts afresh.
+    pub fn reset_traffic(&self) {
+        self.world.traffic.reset();
     }
 
     /// Marks a zone of a control plane connected (online) or not; a control

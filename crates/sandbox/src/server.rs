@@ -158,7 +158,9 @@ async fn accept_loop(
                     let faults = faults.clone();
                     async move {
                         let req = req.map(Body::new);
-                        if let Some(world) = faults.filter(|_| !req.uri().path().starts_with("/_sandbox")) {
+                        let world = faults.filter(|_| !req.uri().path().starts_with("/_sandbox"));
+                        let _in_flight = world.as_ref().map(|w| w.traffic.enter());
+                        if let Some(world) = &world {
                             let (latency, decision) = world.faults.decide();
                             if !latency.is_zero() {
                                 tokio::time::sleep(latency).await;

@@ -199,7 +199,6 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
             sink: &mut store,
             events: &events,
             interrupted: Some(&interrupted),
-            parallelism: a.plan.parallelism,
             destroy_first: run
                 .plan
                 .changes

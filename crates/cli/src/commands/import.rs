@@ -75,6 +75,7 @@ pub fn run(a: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             offline: false,
             clock: run.opts.clock.clone(),
             env: run.opts.env.clone(),
+            parallelism: run.opts.parallelism,
         })
         .map_err(|d| {
             anyhow!(

@@ -189,6 +189,7 @@ fn make_plan_with(
             .as_ref()
             .map(|s| s.provider_overrides())
             .unwrap_or_default(),
+        parallelism: a.parallelism,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -593,6 +593,41 @@ fn a_hundred_policies_converge_through_injected_errors_and_throttling() {
 }
 
 #[test]
+fn parallelism_bounds_the_requests_of_an_apply_and_of_a_refresh() {
+    let konnect = Konnect::start();
+    let dir = workdir(&fixture("faults/main.tf"));
+    let d = dir.path();
+    // Enough latency that requests started together overlap.
+    konnect.sandbox.set_faults(FaultConfig {
+        latency_ms: 10,
+        ..FaultConfig::default()
+    });
+    let r = konnect.meshform(d, &["apply", "-auto-approve", "-parallelism=4"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let applied = konnect.sandbox.traffic();
+    assert!(
+        (2..=4).contains(&applied.peak_in_flight),
+        "the 100 independent policies are created 4 at a time: {applied:?}"
+    );
+
+    for (parallelism, expected) in [(6, 2..=6), (1, 1..=1)] {
+        konnect.sandbox.reset_traffic();
+        let flag = format!("-parallelism={parallelism}");
+        let r = konnect.meshform(d, &["plan", "-detailed-exitcode", &flag]);
+        assert_eq!(r.code, 0, "{}", r.text());
+        let refreshed = konnect.sandbox.traffic();
+        assert!(
+            refreshed.requests >= 102,
+            "every object is read: {refreshed:?}"
+        );
+        assert!(
+            expected.contains(&refreshed.peak_in_flight),
+            "refresh reads at {flag} run {expected:?} at once: {refreshed:?}"
+        );
+    }
+}
+
+#[test]
 fn an_invalid_token_is_one_clear_401_and_writes_nothing() {
     let konnect = Konnect::start();
     let dir = workdir(&guide_step("1-control-plane"));

@@ -241,6 +241,7 @@ fn plan_step(scenario: &Path, n: usize, schemas: &Schemas) -> String {
         workspace: "default".into(),
         env: BTreeMap::new(),
         provider_overrides: BTreeMap::new(),
+        parallelism: 10,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -580,6 +581,7 @@ fn guide_plan_step(root: &Path, scenario: &Path, n: usize) -> (String, meshform_
         workspace: "default".into(),
         env: BTreeMap::new(),
         provider_overrides: BTreeMap::new(),
+        parallelism: 10,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

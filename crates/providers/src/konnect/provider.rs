@@ -157,6 +157,9 @@ impl ProviderFactory for KonnectFactory {
 
     fn configure(&self, req: ConfigureRequest) -> Result<Arc<dyn Provider>, Diagnostics> {
         let mut settings = Settings::from_config(&req.config, &req.env)?;
+        // As many requests in flight as the run has operations: a smaller
+        // budget would cap `-parallelism`.
+        settings.requests_per_host = req.parallelism.max(1);
         if let Some(retry) = self.retry {
             settings.retry = retry;
         }

@@ -49,6 +49,7 @@ fn configure(c: &Cluster, extra_env: &[(&str, &str)]) -> (Block, Arc<dyn Provide
             offline: false,
             clock: Arc::new(SystemClock),
             env,
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     (schema.resources[TYPE].block.clone(), p)
@@ -561,6 +562,7 @@ async fn guide_zone_plans_match_terraform() {
             offline: true,
             clock: Arc::new(SystemClock),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"))
     };
@@ -734,6 +736,7 @@ async fn guide_zone_replan_has_no_changes() {
                 offline: true,
                 clock: Arc::new(SystemClock),
                 env: BTreeMap::new(),
+                parallelism: 10,
             })
             .unwrap_or_else(|_| panic!("configure"));
         let r = p
@@ -871,6 +874,7 @@ async fn kubernetes_block_configures_the_connection() {
                 "HELM_CACHE_HOME".to_string(),
                 scratch_dir("helm-block-cache").display().to_string(),
             )]),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     let b = schema.resources[TYPE].block.clone();

@@ -53,6 +53,7 @@ fn configure(factory: &KonnectFactory, url: &str, token: &str) -> Arc<dyn Provid
             offline: false,
             clock: Arc::new(FixedClock(chrono::Utc::now())),
             env,
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"))
 }

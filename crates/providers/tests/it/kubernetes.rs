@@ -64,6 +64,7 @@ fn provider(cluster: &Cluster) -> (KubernetesFactory, Arc<dyn Provider>) {
             offline: false,
             clock: Arc::new(SystemClock),
             env: env(&[("KUBECONFIG", cluster.kubeconfig.to_str().unwrap())]),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     (factory, provider)
@@ -484,6 +485,7 @@ async fn offline_reads_keep_the_state() {
             offline: true,
             clock: Arc::new(SystemClock),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     let b = block(&factory, "kubernetes_namespace");
@@ -676,6 +678,7 @@ async fn unreachable_configuration_is_a_diagnostic() {
             offline: false,
             clock: Arc::new(SystemClock),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     let r = p
@@ -768,6 +771,7 @@ async fn host_and_exec_plugin_without_kubeconfig() {
             offline: false,
             clock: Arc::new(SystemClock),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     let ty = "kubernetes_namespace_v1";
@@ -791,6 +795,7 @@ async fn host_and_exec_plugin_without_kubeconfig() {
             offline: false,
             clock: Arc::new(SystemClock),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     let r = p
@@ -896,6 +901,7 @@ async fn ignored_labels_and_annotations_stay_out_of_state() {
             offline: false,
             clock: Arc::new(SystemClock),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"));
     let ty = "kubernetes_config_map";
@@ -938,6 +944,7 @@ async fn ignored_labels_and_annotations_stay_out_of_state() {
             offline: true,
             clock: Arc::new(SystemClock),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .is_err());
 }

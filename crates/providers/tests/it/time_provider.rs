@@ -30,6 +30,7 @@ fn provider(time: &str) -> Arc<dyn Provider> {
             offline: true,
             clock: at(time),
             env: BTreeMap::new(),
+            parallelism: 10,
         })
         .unwrap_or_else(|_| panic!("configure"))
 }

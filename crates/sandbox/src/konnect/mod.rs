@@ -60,6 +60,7 @@ pub fn router(world: Arc<World>) -> Router {
     Router::new()
         .merge(api)
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
+        .route("/_sandbox/traffic", get(get_traffic).delete(reset_traffic))
         .fallback(not_found_route)
         .layer(axum::extract::DefaultBodyLimit::max(RECORD_LIMIT))
         .layer(middleware::from_fn_with_state(world.clone(), record))
@@ -76,6 +77,15 @@ async fn not_found_route() -> Problem {
 
 async fn get_faults(State(world): State<Arc<World>>) -> Response {
     axum::Json(world.faults.config()).into_response()
+}
+
+async fn get_traffic(State(world): State<Arc<World>>) -> Response {
+    axum::Json(world.traffic.stats()).into_response()
+}
+
+async fn reset_traffic(State(world): State<Arc<World>>) -> Response {
+    world.traffic.reset();
+    axum::Json(world.traffic.stats()).into_response()
 }
 
 async fn put_faults(State(world): State<Arc<World>>, body: Bytes) -> Result<Response, Problem> {
