@@ -119,6 +119,12 @@ impl Graph {
         self.graph
             .neighbors_directed(n, petgraph::Direction::Incoming)
     }
+
+    /// The nodes that depend directly on `n`.
+    pub fn dependents(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.graph
+            .neighbors_directed(n, petgraph::Direction::Outgoing)
+    }
 }
 
 /// Builds the graph of `root` and all loaded child modules, reporting

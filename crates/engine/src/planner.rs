@@ -1394,7 +1394,28 @@ impl Walker<'_, '_> {
                 prior.clone(),
                 Value::null(block.implied_type()),
             ));
-            if self.applying.is_some() {
+            if self.applying.is_some() && self.opts.parallelism > 1 {
+                // Deleted together at the end of the walk, each after what
+                // depends on it (`flush`).
+                self.deferred.push(ApplyJob {
+                    node: None,
+                    path: path.to_vec(),
+                    addr: addr.clone(),
+                    cp: cp.clone(),
+                    block: block.clone(),
+                    type_name: r.ty.clone(),
+                    provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                    config: Value::null(block.implied_type()),
+                    private,
+                    dependencies: Vec::new(),
+                    create_before_destroy: false,
+                    action: Action::Delete,
+                    prior: prior.clone(),
+                    planned: Value::null(block.implied_type()),
+                    deposed: None,
+                    waits: Vec::new(),
+                });
+            } else if self.applying.is_some() {
                 let step = ApplyStep {
                     addr,
                     cp,
@@ -1551,6 +1572,8 @@ impl Walker<'_, '_> {
                 action,
                 prior: prior.clone(),
                 planned: after.clone(),
+                deposed: None,
+                waits: Vec::new(),
             });
             return after;
         }
@@ -1653,36 +1676,80 @@ impl Walker<'_, '_> {
         self.read_ahead.extend(done);
     }
 
-    /// Runs the deferred creates and updates, at most `parallelism` at once,
-    /// committing each to the state as soon as it finishes; then puts the
-    /// new values where dependents will read them.
+    /// Runs the deferred changes. In a destroy, an object waits for the
+    /// deletion of everything that depends on it, however indirectly.
     async fn flush(&mut self) {
-        use crate::sink::ApplyEvent as E;
-        use futures::stream::{FuturesUnordered, StreamExt};
         self.dirty.clear();
         if self.deferred.is_empty() {
             return;
         }
-        let jobs = std::mem::take(&mut self.deferred);
+        let mut jobs = std::mem::take(&mut self.deferred);
+        if self.opts.mode == PlanMode::Destroy {
+            self.wait_for_dependents(&mut jobs);
+        }
+        self.run_jobs(jobs).await;
+    }
+
+    /// Makes each deletion wait for the deletions of the objects that
+    /// depend on it, following the graph through locals and outputs.
+    fn wait_for_dependents(&self, jobs: &mut [ApplyJob]) {
+        let mut by_node: HashMap<petgraph::graph::NodeIndex, Vec<usize>> = HashMap::new();
+        for (i, job) in jobs.iter().enumerate() {
+            if let Some(n) = job.node {
+                by_node.entry(n).or_default().push(i);
+            }
+        }
+        let mut dependents_of: HashMap<petgraph::graph::NodeIndex, Vec<usize>> = HashMap::new();
+        for &start in by_node.keys() {
+            let mut seen = BTreeSet::new();
+            let mut stack: Vec<_> = self.graph.dependents(start).collect();
+            let mut waits = Vec::new();
+            while let Some(n) = stack.pop() {
+                if !seen.insert(n) {
+                    continue;
+                }
+                if let Some(js) = by_node.get(&n) {
+                    waits.extend(js.iter().copied());
+                }
+                stack.extend(self.graph.dependents(n));
+            }
+            dependents_of.insert(start, waits);
+        }
+        for job in jobs.iter_mut() {
+            if let Some(waits) = job.node.and_then(|n| dependents_of.get(&n)) {
+                job.waits.extend(waits.iter().copied());
+            }
+        }
+    }
+
+    /// Runs jobs at most `parallelism` at once, each once the jobs it waits
+    /// on have succeeded, committing each to the state as soon as it
+    /// finishes. A job whose prerequisite failed is skipped, and so is what
+    /// waits on it. After Ctrl-C nothing new starts.
+    async fn run_jobs(&mut self, jobs: Vec<ApplyJob>) {
+        use crate::sink::ApplyEvent as E;
+        use futures::stream::{FuturesUnordered, StreamExt};
         let Some(events) = self.applying.as_ref().map(|t| t.events) else {
             return;
         };
         let limit = self.opts.parallelism.max(1);
         let interrupted = self.applying.as_ref().and_then(|t| t.interrupted);
-        if interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst)) {
-            // Interrupted before these started: they stay unapplied.
-            return;
-        }
-        let run = |job: ApplyJob| async move {
-            let name = job.addr.to_string();
+        let is_interrupted =
+            || interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst));
+        let run = |i: usize, job: ApplyJob| async move {
             let id = |v: &Value| v.get_attr("id").and_then(|i| i.as_str()).map(str::to_owned);
-            if job.action == Action::Create {
-                events(E::Creating { addr: name.clone() });
-            } else {
-                events(E::Modifying {
-                    addr: name.clone(),
+            match job.action {
+                Action::Create => events(E::Creating {
+                    addr: job.display_name(),
+                }),
+                Action::Delete => events(E::Destroying {
+                    addr: job.display_name(),
                     id: id(&job.prior),
-                });
+                }),
+                _ => events(E::Modifying {
+                    addr: job.display_name(),
+                    id: id(&job.prior),
+                }),
             }
             let started = std::time::Instant::now();
             let resp = job
@@ -1696,85 +1763,136 @@ impl Walker<'_, '_> {
                     planned_private: job.private.clone(),
                 })
                 .await;
-            (job, resp, started.elapsed())
+            (i, job, resp, started.elapsed())
         };
-        let mut queue = jobs.into_iter();
+        let mut waiting: Vec<usize> = jobs.iter().map(|j| j.waits.len()).collect();
+        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); jobs.len()];
+        for (i, job) in jobs.iter().enumerate() {
+            for &w in &job.waits {
+                if let Some(u) = unblocks.get_mut(w) {
+                    u.push(i);
+                }
+            }
+        }
+        let mut slots: Vec<Option<ApplyJob>> = jobs.into_iter().map(Some).collect();
+        let mut ready: std::collections::VecDeque<usize> =
+            (0..slots.len()).filter(|&i| waiting[i] == 0).collect();
         let mut running = FuturesUnordered::new();
-        for job in queue.by_ref().take(limit) {
-            running.push(run(job));
-        }
-        while let Some((job, resp, elapsed)) = running.next().await {
-            let stop = interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst));
-            if !stop {
-                if let Some(next) = queue.next() {
-                    running.push(run(next));
+        loop {
+            while running.len() < limit && !is_interrupted() {
+                let Some(i) = ready.pop_front() else { break };
+                if let Some(job) = slots[i].take() {
+                    running.push(run(i, job));
                 }
             }
-            let failed = resp.diagnostics.has_errors();
-            let addr = job.addr.clone();
-            self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
-                if d.context.is_none() {
-                    d.context = Some(addr.to_string());
-                }
-                d
-            }));
-            let new = match resp.new_state {
-                Some(v) if !failed && !v.is_null() => v,
-                _ => {
-                    if !failed {
-                        self.diags.push(Diagnostic::error(
-                            "Provider produced no object",
-                            format!("The provider returned no object after applying {addr}; this is a bug in the provider."),
-                        ));
-                    }
-                    if let Some(n) = job.node {
-                        self.failed.insert(n);
-                    }
-                    continue;
-                }
+            let Some((i, job, resp, elapsed)) = running.next().await else {
+                break;
             };
-            let step = ApplyStep {
-                addr: &job.addr,
-                cp: &job.cp,
-                block: &job.block,
-                type_name: &job.type_name,
-                provider_ref: job.provider_ref.clone(),
-                config: &job.config,
-                private: &job.private,
-                dependencies: job.dependencies.clone(),
-                create_before_destroy: job.create_before_destroy,
-            };
-            if self.put(&step, &new, None).is_none() {
-                if let Some(n) = job.node {
-                    self.failed.insert(n);
+            if self.finish_job(job, resp, elapsed) {
+                for &d in &unblocks[i] {
+                    waiting[d] = waiting[d].saturating_sub(1);
+                    if waiting[d] == 0 && slots[d].is_some() {
+                        ready.push_back(d);
+                    }
                 }
-                continue;
-            }
-            let id = new
-                .get_attr("id")
-                .and_then(|i| i.as_str())
-                .map(str::to_owned);
-            if job.action == Action::Create {
-                events(E::Created {
-                    addr: job.addr.to_string(),
-                    elapsed,
-                    id,
-                });
             } else {
-                events(E::Modified {
-                    addr: job.addr.to_string(),
-                    elapsed,
-                    id,
-                });
+                // Skip everything that waits on the failed job.
+                let mut stack = unblocks[i].clone();
+                while let Some(d) = stack.pop() {
+                    if let Some(job) = slots[d].take() {
+                        if let Some(n) = job.node {
+                            self.failed.insert(n);
+                        }
+                        stack.extend(unblocks[d].iter().copied());
+                    }
+                }
             }
-            self.set_instance_value(&job.path, &job.addr, new);
         }
-        if queue.len() > 0 {
+        if slots.iter().any(Option::is_some) {
             self.diags.push(Diagnostic::error(
                 "Execution halted",
                 "The apply was interrupted: meshform let the operations in progress finish and started nothing new. Every finished object is saved in the state; run apply again to finish the rest.",
             ));
         }
+    }
+
+    /// Records one finished job: its diagnostics, its object in the state
+    /// and the event. Returns whether it succeeded.
+    fn finish_job(
+        &mut self,
+        job: ApplyJob,
+        resp: meshform_providers::provider::ApplyResourceChangeResponse,
+        elapsed: std::time::Duration,
+    ) -> bool {
+        use crate::sink::ApplyEvent as E;
+        let failed = resp.diagnostics.has_errors();
+        let addr = job.addr.clone();
+        self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
+            if d.context.is_none() {
+                d.context = Some(addr.to_string());
+            }
+            d
+        }));
+        let fail = |w: &mut Self| {
+            if let Some(n) = job.node {
+                w.failed.insert(n);
+            }
+            false
+        };
+        if job.action == Action::Delete {
+            if failed {
+                return fail(self);
+            }
+            if let Some(target) = self.applying.as_mut() {
+                if let Err(e) = target.sink.delete(&job.addr, job.deposed.as_deref()) {
+                    self.state_error(&job.addr, &e);
+                    return fail(self);
+                }
+            }
+            self.emit(E::Destroyed {
+                addr: job.display_name(),
+                elapsed,
+            });
+            return true;
+        }
+        let new = match resp.new_state {
+            Some(v) if !failed && !v.is_null() => v,
+            _ => {
+                if !failed {
+                    self.diags.push(Diagnostic::error(
+                        "Provider produced no object",
+                        format!("The provider returned no object after applying {addr}; this is a bug in the provider."),
+                    ));
+                }
+                return fail(self);
+            }
+        };
+        let step = ApplyStep {
+            addr: &job.addr,
+            cp: &job.cp,
+            block: &job.block,
+            type_name: &job.type_name,
+            provider_ref: job.provider_ref.clone(),
+            config: &job.config,
+            private: &job.private,
+            dependencies: job.dependencies.clone(),
+            create_before_destroy: job.create_before_destroy,
+        };
+        if self.put(&step, &new, None).is_none() {
+            return fail(self);
+        }
+        let id = new
+            .get_attr("id")
+            .and_then(|i| i.as_str())
+            .map(str::to_owned);
+        let addr = job.addr.to_string();
+        if job.action == Action::Create {
+            self.emit(E::Created { addr, elapsed, id });
+        } else {
+            self.emit(E::Modified { addr, elapsed, id });
+        }
+        self.set_instance_value(&job.path, &job.addr, new);
+        true
     }
 
     /// Replaces one instance's value inside its resource's value in scope.
@@ -2150,17 +2268,19 @@ impl Walker<'_, '_> {
                 .map(|((a, k), o)| (a.clone(), Some(k.clone()), o.clone())),
         );
         // An orphan that another orphan depends on goes after it.
+        let mut dependents: HashMap<&str, usize> = HashMap::new();
+        for o in self.prior.objects.values() {
+            for d in &o.dependencies {
+                *dependents.entry(d.as_str()).or_default() += 1;
+            }
+        }
         orphans.sort_by_key(|(a, _, _)| {
             let name = a.abs_resource().to_string();
-            std::cmp::Reverse(
-                self.prior
-                    .objects
-                    .values()
-                    .filter(|o| o.dependencies.contains(&name))
-                    .count(),
-            )
+            std::cmp::Reverse(dependents.get(name.as_str()).copied().unwrap_or(0))
         });
         orphans.reverse();
+        let mut jobs = Vec::new();
+        let mut job_dependencies = Vec::new();
         for (addr, deposed, obj) in orphans {
             let source = source_of_provider_reference(&obj.provider);
             let ty = obj.value.ty();
@@ -2182,9 +2302,48 @@ impl Walker<'_, '_> {
             let Some(cp) = self.provider_by_source(&source) else {
                 continue;
             };
-            self.destroy_object(&cp, &addr, &obj, deposed.as_deref())
-                .await;
+            let Some(schema) = cp.schema.resources.get(&addr.resource.ty).cloned() else {
+                continue;
+            };
+            let null = Value::null(schema.block.implied_type());
+            job_dependencies.push(obj.dependencies.clone());
+            jobs.push(ApplyJob {
+                node: None,
+                path: addr.module.0.iter().map(|s| s.name.clone()).collect(),
+                type_name: addr.resource.ty.clone(),
+                addr,
+                cp,
+                block: schema.block.clone(),
+                provider_ref: obj.provider.clone(),
+                config: null.clone(),
+                private: obj.private.map(String::into_bytes).unwrap_or_default(),
+                dependencies: Vec::new(),
+                create_before_destroy: false,
+                action: Action::Delete,
+                prior: obj.value,
+                planned: null,
+                deposed,
+                waits: Vec::new(),
+            });
         }
+        // Each orphan waits for the deletion of the orphans that depend on it.
+        let mut by_resource: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, job) in jobs.iter().enumerate() {
+            by_resource
+                .entry(job.addr.abs_resource().to_string())
+                .or_default()
+                .push(i);
+        }
+        for (i, deps) in job_dependencies.iter().enumerate() {
+            for d in deps {
+                for &x in by_resource.get(d).into_iter().flatten() {
+                    if x != i {
+                        jobs[x].waits.push(i);
+                    }
+                }
+            }
+        }
+        self.run_jobs(jobs).await;
     }
 
     /// A configured provider for a source address, configuring a default
@@ -2300,6 +2459,20 @@ struct ApplyJob {
     action: Action,
     prior: Value,
     planned: Value,
+    /// The deposed object a deletion is for.
+    deposed: Option<String>,
+    /// Jobs of the same run (by index) that must succeed before this one.
+    waits: Vec<usize>,
+}
+
+impl ApplyJob {
+    /// The address as progress lines print it.
+    fn display_name(&self) -> String {
+        match &self.deposed {
+            Some(k) => format!("{} (deposed object {k})", self.addr),
+            None => self.addr.to_string(),
+        }
+    }
 }
 
 /// What applying one instance needs to know.

@@ -628,6 +628,68 @@ fn parallelism_bounds_the_requests_of_an_apply_and_of_a_refresh() {
 }
 
 #[test]
+fn deletions_run_in_parallel_each_after_what_depends_on_it() {
+    let mut konnect = Konnect::start();
+    konnect.sandbox = Sandbox::start(SandboxConfig {
+        personal_access_tokens: vec![TOKEN.to_owned()],
+        record_exchanges: true,
+        ..SandboxConfig::default()
+    })
+    .expect("the sandbox starts");
+    let config = fixture("faults/main.tf");
+    let dir = workdir(&config);
+    let d = dir.path();
+    konnect.apply(d);
+    konnect.sandbox.set_faults(FaultConfig {
+        latency_ms: 10,
+        ..FaultConfig::default()
+    });
+
+    // Sixty orphans: deleted together, within -parallelism.
+    write_config(d, &config.replace("count    = 100", "count    = 40"));
+    konnect.sandbox.reset_traffic();
+    let r = konnect.meshform(d, &["apply", "-auto-approve", "-parallelism=4"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stdout.contains("0 added, 0 changed, 60 destroyed."),
+        "{}",
+        r.text()
+    );
+    let orphans = konnect.sandbox.traffic();
+    assert!((2..=4).contains(&orphans.peak_in_flight), "{orphans:?}");
+    assert_eq!(state_list(&konnect, d).len(), 42);
+
+    konnect.sandbox.reset_traffic();
+    let before = konnect.sandbox.exchanges().len();
+    let r = konnect.meshform(d, &["destroy", "-auto-approve", "-parallelism=4"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stdout.contains("Resources: 42 destroyed."),
+        "{}",
+        r.text()
+    );
+    let destroyed = konnect.sandbox.traffic();
+    assert!((2..=4).contains(&destroyed.peak_in_flight), "{destroyed:?}");
+    assert!(state_list(&konnect, d).is_empty());
+    // Exchanges are recorded as they finish: every policy is gone before
+    // the mesh is deleted, and the mesh before its control plane.
+    let deletes: Vec<String> = konnect.sandbox.exchanges()[before..]
+        .iter()
+        .filter(|e| e.method == "DELETE")
+        .map(|e| e.path.clone())
+        .collect();
+    assert_eq!(deletes.len(), 42, "{deletes:#?}");
+    assert!(
+        deletes[..40]
+            .iter()
+            .all(|p| p.contains("/meshtrafficpermissions/")),
+        "{deletes:#?}"
+    );
+    assert!(deletes[40].ends_with("/api/meshes/faults"), "{deletes:#?}");
+    assert!(!deletes[41].contains("/api/"), "{deletes:#?}");
+}
+
+#[test]
 fn an_invalid_token_is_one_clear_401_and_writes_nothing() {
     let konnect = Konnect::start();
     let dir = workdir(&guide_step("1-control-plane"));
