@@ -922,10 +922,10 @@ fn attribute_as_block(a: &Attribute) -> NestedBlock {
     };
     let mut inner = Block::default();
     if let Type::Object { attrs, .. } = element {
-        for (name, t) in attrs {
-            let mut member = Attribute::new(t);
+        for (name, t) in attrs.iter() {
+            let mut member = Attribute::new(t.clone());
             member.optional = true;
-            inner.attributes.insert(name, member);
+            inner.attributes.insert(name.clone(), member);
         }
     }
     NestedBlock {
@@ -1106,7 +1106,7 @@ pub fn attribute_constraint(attr: &Attribute) -> Type {
                 .filter(|(_, a)| a.optional || a.computed)
                 .map(|(k, _)| k.clone())
                 .collect();
-            let object = Type::Object { attrs, optional };
+            let object = Type::object_with_optional(attrs, optional);
             match n.nesting {
                 Nesting::Single | Nesting::Group => object,
                 Nesting::List => Type::list(object),

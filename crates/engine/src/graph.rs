@@ -276,6 +276,18 @@ impl Builder {
                 self.diags.push(undeclared_provider(&pref, r));
             }
         }
+        if path.is_empty() {
+            // An import block's ID is evaluated while its target is
+            // planned, so the target waits for what the ID references.
+            let (targets, _) = crate::imports::import_targets(m);
+            for t in targets.values() {
+                let n = Node {
+                    module: t.to.module.0.iter().map(|s| s.name.clone()).collect(),
+                    kind: NodeKind::Resource(t.to.resource.clone()),
+                };
+                self.expr_deps(&n, &t.id, m, path, "import");
+            }
+        }
         for call in m.module_calls.values() {
             let n = node(NodeKind::ModuleCall(call.name.clone()));
             self.graph.add(n.clone());

@@ -6,6 +6,7 @@
 
 pub mod decode;
 pub mod graph;
+pub mod imports;
 pub mod objchange;
 pub mod plan;
 pub mod plan_json;

@@ -124,7 +124,7 @@ fn get(v: &Value, name: &str, ty: impl FnOnce() -> Type) -> Value {
 /// The element type of a list, set or map value (dynamic otherwise).
 fn element_type(v: &Value) -> Type {
     match v.ty() {
-        Type::List(e) | Type::Set(e) | Type::Map(e) => *e,
+        Type::List(e) | Type::Set(e) | Type::Map(e) => (*e).clone(),
         _ => Type::Dynamic,
     }
 }
@@ -1119,7 +1119,7 @@ fn type_conforms(have: &Type, want: &Type) -> bool {
         (Type::Object { attrs: a, .. }, Type::Object { attrs: b, .. }) => {
             a.len() == b.len()
                 && a.iter()
-                    .zip(b)
+                    .zip(b.iter())
                     .all(|((ka, ta), (kb, tb))| ka == kb && type_conforms(ta, tb))
         }
         _ => have == want,

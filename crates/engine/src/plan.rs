@@ -173,6 +173,9 @@ pub struct ResourceInstanceChange {
     pub after: Value,
     /// The attribute paths whose change forced a replacement.
     pub required_replace: Vec<AttrPath>,
+    /// The remote object's ID when an `import` block adopts the object
+    /// while this change is applied (Terraform's `Importing`).
+    pub importing: Option<String>,
 }
 
 impl ResourceInstanceChange {
@@ -186,6 +189,12 @@ impl ResourceInstanceChange {
         self.prev_run_addr
             .as_ref()
             .is_some_and(|prev| *prev != self.addr)
+    }
+
+    /// Whether the change is worth showing on its own: anything but a
+    /// no-op, or a no-op that moves or imports the object.
+    pub fn is_shown(&self) -> bool {
+        self.action != Action::NoOp || self.moved() || self.importing.is_some()
     }
 
     /// The resource type (`konnect_mesh`).
@@ -245,9 +254,7 @@ impl Plan {
     /// deletes and moves too), and in refresh-only mode so does drift. This decides
     /// the plan footer and `-detailed-exitcode`'s 2.
     pub fn can_apply(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| c.action != Action::NoOp || c.moved())
+        self.changes.iter().any(ResourceInstanceChange::is_shown)
             || self
                 .output_changes
                 .values()
@@ -260,8 +267,7 @@ impl Plan {
     /// excluded) or a root output change.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| {
-            (c.action != Action::NoOp || c.moved())
-                && !(c.action == Action::Delete && c.mode() == ResourceMode::Data)
+            c.is_shown() && !(c.action == Action::Delete && c.mode() == ResourceMode::Data)
         }) || self
             .output_changes
             .values()

@@ -160,6 +160,7 @@ fn read_resource_change(
         before: Value::null_dynamic(),
         after: Value::null_dynamic(),
         required_replace: read_paths(change.get("replace_paths")),
+        importing: read_importing(change),
     };
     if let Some(prev) = item.get("previous_address").and_then(Json::as_str) {
         rc.prev_run_addr =
@@ -275,7 +276,7 @@ fn decode(json: Option<&Json>, unknown: Option<&Json>, ty: &Type) -> Result<Valu
         Type::Object { attrs, .. } => {
             let m = json.as_object().ok_or("an object is required")?;
             let mut out = BTreeMap::new();
-            for (name, t) in attrs {
+            for (name, t) in attrs.iter() {
                 let u = unknown_attrs.and_then(|u| u.get(name));
                 out.insert(name.clone(), decode(m.get(name), u, t)?);
             }
@@ -598,6 +599,19 @@ fn address_fields(out: &mut Map<String, Json>, rc: &ResourceInstanceChange, with
     out.insert("provider_name".into(), json!(rc.provider));
 }
 
+/// The import ID of a change's `importing` object. An `importing` object
+/// without an ID (a later Terraform may drop it) still marks an import.
+fn read_importing(change: &Json) -> Option<String> {
+    let importing = change.get("importing")?;
+    Some(
+        importing
+            .get("id")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
 fn resource_change_json(rc: &ResourceInstanceChange, schemas: &Schemas, drift: bool) -> Json {
     // Terraform adds schema sensitivity to planned changes only; drift
     // carries the marks of the state values alone.
@@ -649,6 +663,9 @@ fn resource_change_json(rc: &ResourceInstanceChange, schemas: &Schemas, drift: b
             })
             .collect();
         change.insert("replace_paths".into(), Json::Array(paths));
+    }
+    if let Some(id) = &rc.importing {
+        change.insert("importing".into(), json!({ "id": id }));
     }
     out.insert("change".into(), Json::Object(change));
     if let Some(reason) = rc.reason.as_json() {
@@ -775,6 +792,9 @@ pub fn plan_to_saved_json(plan: &Plan) -> Json {
             .map(|p| Json::Array(p.iter().map(path_step_json).collect()))
             .collect();
         m.insert("replace_paths".into(), Json::Array(paths));
+        if let Some(id) = &rc.importing {
+            m.insert("importing".into(), json!({ "id": id }));
+        }
         Json::Object(m)
     };
     let outputs: Map<String, Json> = plan
@@ -868,6 +888,7 @@ pub fn plan_from_saved_json(doc: &Json) -> Result<Plan, PlanJsonError> {
                         .ok_or_else(|| invalid(at, "a replace path step is malformed"))
                 })
                 .collect::<Result<_, _>>()?,
+            importing: read_importing(j),
         })
     };
     let mut plan = Plan {

@@ -22,8 +22,8 @@ use meshform_lang::{
     Type, Value,
 };
 use meshform_providers::provider::{
-    ConfigureRequest, PlanResourceChangeRequest, Provider, ProviderFactory, ReadDataSourceRequest,
-    ReadResourceRequest, ReadResourceResponse,
+    ConfigureRequest, ImportResourceStateRequest, PlanResourceChangeRequest, Provider,
+    ProviderFactory, ReadDataSourceRequest, ReadResourceRequest, ReadResourceResponse,
 };
 use meshform_providers::ProviderRegistry;
 
@@ -264,6 +264,7 @@ async fn walk(
 ) -> (Plan, Diagnostics, BTreeMap<String, Value>) {
     let (graph, diags) = graph::build(root);
     let (moved_prior, moves, move_diags) = apply_moved_blocks(root, prior);
+    let (imports, import_diags) = crate::imports::import_targets(root);
     let prior = &moved_prior;
     let mut w = Walker {
         root,
@@ -287,8 +288,10 @@ async fn walk(
         destroyed_first: BTreeSet::new(),
         read_ahead: HashMap::new(),
         read_started: BTreeSet::new(),
+        imports,
     };
     w.diags.extend(diags);
+    w.diags.extend(import_diags);
     w.diags.extend(move_diags);
     w.commit_moves();
     if w.diags.has_errors() {
@@ -410,6 +413,15 @@ struct Walker<'a, 'b> {
     read_ahead: HashMap<ResourceInstance, ReadResourceResponse>,
     /// Objects whose refresh read has run (or is waiting in `read_ahead`).
     read_started: BTreeSet<ResourceInstance>,
+    /// The root module's `import` blocks by target instance.
+    imports: BTreeMap<ResourceInstance, crate::imports::ImportTarget>,
+}
+
+/// A remote object an `import` block adopted, read back by its provider.
+struct ImportedObject {
+    id: String,
+    value: Value,
+    private: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -1342,12 +1354,26 @@ impl Walker<'_, '_> {
         let mut prior = prior_obj
             .map(|o| o.value.clone())
             .unwrap_or_else(|| Value::null(block.implied_type()));
-        let private = prior_obj
+        let mut private = prior_obj
             .and_then(|o| o.private.clone())
             .map(String::into_bytes)
             .unwrap_or_default();
+        // An `import` block adopts the remote object when the state has
+        // none: it becomes the prior object, just read.
+        let mut importing = None;
+        if prior_obj.is_none() && self.opts.mode == PlanMode::Normal {
+            match self.import_object(addr, cp, &r.ty).await {
+                Some(Ok(imported)) => {
+                    prior = imported.value;
+                    private = imported.private;
+                    importing = Some(imported.id);
+                }
+                Some(Err(())) => return Value::unknown(block.implied_type()),
+                None => {}
+            }
+        }
         // Refresh: what the object looks like now.
-        if !prior.is_null() && self.opts.refresh {
+        if !prior.is_null() && self.opts.refresh && importing.is_none() {
             let resp = self.read_current(addr, cp, &r.ty, &prior, &private).await;
             self.diags.extend(resp.diagnostics);
             match resp.new_state {
@@ -1550,7 +1576,34 @@ impl Walker<'_, '_> {
         c.reason = reason;
         c.required_replace = replace_paths;
         c.prev_run_addr = self.moves.get(addr).cloned();
+        c.importing = importing.clone();
         self.changes.push(c);
+        if let (Some(id), true) = (&importing, self.applying.is_some()) {
+            // The imported object is saved before its change runs, so an
+            // update that fails still leaves it managed.
+            let step = ApplyStep {
+                addr,
+                cp,
+                block,
+                type_name: &r.ty,
+                provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                config: &config,
+                private: &private,
+                dependencies: self.resource_dependencies(path, &addr.resource),
+                create_before_destroy: cbd,
+            };
+            self.emit(crate::sink::ApplyEvent::Importing {
+                addr: addr.to_string(),
+                id: id.clone(),
+            });
+            if self.put(&step, &prior, None).is_none() {
+                return Value::unknown(block.implied_type());
+            }
+            self.emit(crate::sink::ApplyEvent::Imported {
+                addr: addr.to_string(),
+                id: id.clone(),
+            });
+        }
         if self.applying.is_none() || action == Action::NoOp {
             return after;
         }
@@ -1591,6 +1644,91 @@ impl Walker<'_, '_> {
         self.apply_change(&target, action, &prior, &after)
             .await
             .unwrap_or_else(|| Value::unknown(block.implied_type()))
+    }
+
+    /// The object an `import` block names for `addr`, imported and read
+    /// by its provider: `None` without an import block, `Err` (with the
+    /// diagnostics recorded) when it cannot be imported.
+    async fn import_object(
+        &mut self,
+        addr: &ResourceInstance,
+        cp: &ConfiguredProvider,
+        type_name: &str,
+    ) -> Option<Result<ImportedObject, ()>> {
+        let target = self.imports.get(addr)?.clone();
+        let id = self.eval(&[], &target.id, &InstanceNames::default());
+        if let Some(d) = crate::imports::id_problem(&id, &target.id_range) {
+            self.diags.push(d);
+            return Some(Err(()));
+        }
+        let id = id.as_str().unwrap_or_default().to_owned();
+        if self.opts.offline {
+            self.diags.push(
+                Diagnostic::error(
+                    "Import needs the remote API",
+                    format!(
+                        "The import block for {addr} asks the provider to read the remote object with ID {id:?}, which -offline does not allow. Run the plan again without -offline to import it."
+                    ),
+                )
+                .with_subject(target.to_range.clone()),
+            );
+            return Some(Err(()));
+        }
+        let located = |mut d: Diagnostic| {
+            if d.subject.is_none() {
+                d = d.with_subject(target.to_range.clone());
+            }
+            d
+        };
+        let resp = cp
+            .provider
+            .import_resource_state(ImportResourceStateRequest {
+                type_name: type_name.to_owned(),
+                id: id.clone(),
+            })
+            .await;
+        let failed = resp.diagnostics.has_errors();
+        self.diags.extend(resp.diagnostics.into_iter().map(located));
+        if failed {
+            return Some(Err(()));
+        }
+        let not_found = || {
+            Diagnostic::error(
+                "Cannot import non-existent remote object",
+                format!(
+                    "While attempting to import an existing object to {addr:?}, the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct and that it is associated with the provider's configured region or endpoint, or use \"meshform apply\" to create a new remote object for this resource."
+                ),
+            )
+            .with_subject(target.to_range.clone())
+        };
+        let Some(object) = resp.imported.into_iter().find(|o| o.type_name == type_name) else {
+            self.diags.push(not_found());
+            return Some(Err(()));
+        };
+        let read = cp
+            .provider
+            .read_resource(ReadResourceRequest {
+                type_name: type_name.to_owned(),
+                current_state: object.state,
+                private: object.private,
+            })
+            .await;
+        let failed = read.diagnostics.has_errors();
+        self.diags.extend(read.diagnostics.into_iter().map(located));
+        if failed {
+            return Some(Err(()));
+        }
+        match read.new_state {
+            Some(value) if !value.is_null() => Some(Ok(ImportedObject {
+                id,
+                value,
+                private: read.private,
+            })),
+            _ => {
+                self.diags.push(not_found());
+                Some(Err(()))
+            }
+        }
     }
 
     /// The refreshed object at `addr`. With parallelism above one, the
@@ -2519,6 +2657,7 @@ fn change(
         before,
         after,
         required_replace: Vec::new(),
+        importing: None,
     }
 }
 

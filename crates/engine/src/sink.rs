@@ -43,6 +43,16 @@ pub enum ApplyEvent {
     Reading {
         addr: String,
     },
+    /// An `import` block's object is being adopted into the state.
+    Importing {
+        addr: String,
+        id: String,
+    },
+    /// The imported object is in the state.
+    Imported {
+        addr: String,
+        id: String,
+    },
     Read {
         addr: String,
         elapsed: Duration,

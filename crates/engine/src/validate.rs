@@ -27,6 +27,7 @@ pub fn validate(root: &Module, registry: Option<&ProviderRegistry>) -> Diagnosti
         }
     }
     check_variables(root, &mut diags);
+    diags.extend(crate::imports::import_targets(root).1);
     if let Some(registry) = registry {
         check_resources(root, registry, &mut diags);
     }

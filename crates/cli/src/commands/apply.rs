@@ -71,6 +71,8 @@ fn print_event(e: ApplyEvent) {
         ApplyEvent::Read { addr, elapsed: t } => {
             format!("{addr}: Read complete after {}", elapsed(*t))
         }
+        ApplyEvent::Importing { addr, id } => format!("{addr}: Importing... [id={id}]"),
+        ApplyEvent::Imported { addr, id } => format!("{addr}: Import complete [id={id}]"),
     };
     println!("{line}");
     let _ = std::io::stdout().flush();
@@ -219,7 +221,18 @@ pub fn run(a: Args, g: &Globals, destroy_command: bool) -> anyhow::Result<ExitCo
     let done = if mode == PlanMode::Destroy {
         format!("Destroy complete! Resources: {destroyed} destroyed.")
     } else {
-        format!("Apply complete! Resources: {add} added, {change} changed, {destroyed} destroyed.")
+        // Terraform 1.5 names imports only when there were some.
+        let imported = applied
+            .changes
+            .iter()
+            .filter(|c| c.importing.is_some())
+            .count();
+        let imported = if imported > 0 {
+            format!("{imported} imported, ")
+        } else {
+            String::new()
+        };
+        format!("Apply complete! Resources: {imported}{add} added, {change} changed, {destroyed} destroyed.")
     };
     if g.color() {
         println!("\n\x1b[1m\x1b[32m{done}\x1b[0m");

@@ -29,6 +29,9 @@ pub(crate) struct BodyPrinter<'a> {
     required_replace: &'a [AttrPath],
     /// Inside a nested attribute: null object members are not printed.
     omit_null_members: bool,
+    /// Print unchanged attributes and blocks instead of counting them as
+    /// hidden (an object being imported is shown whole).
+    pub show_unchanged: bool,
 }
 
 #[derive(Default)]
@@ -77,6 +80,7 @@ impl<'a> BodyPrinter<'a> {
             action,
             required_replace,
             omit_null_members: false,
+            show_unchanged: false,
         }
     }
 
@@ -251,7 +255,7 @@ impl<'a> BodyPrinter<'a> {
         } else {
             (Action::Update, false)
         };
-        if action == Action::NoOp && !identifying_attribute(name) {
+        if action == Action::NoOp && !identifying_attribute(name) && !self.show_unchanged {
             return true;
         }
         self.out.push('\n');
@@ -498,7 +502,7 @@ impl<'a> BodyPrinter<'a> {
         ind: usize,
         path: &mut Vec<Step>,
     ) -> bool {
-        if action == Action::NoOp {
+        if action == Action::NoOp && !self.show_unchanged {
             return true;
         }
         self.out.push('\n');

@@ -135,7 +135,7 @@ pub fn render_plan(plan: &Plan, schemas: &Schemas, opts: &RenderOptions) -> Stri
     let mut shown: Vec<&ResourceInstanceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp || c.moved())
+        .filter(|c| c.is_shown())
         .filter(|c| !(c.action == Action::Delete && c.mode() == ResourceMode::Data))
         .collect();
     shown.sort_by(|a, b| compare_changes(a, b));
@@ -252,8 +252,11 @@ fn render_resource_changes(page: &mut Page, shown: &[&ResourceInstanceChange], s
     let intro = page.say("\n{Product} will perform the following actions:\n\n");
     page.out.push_str(&intro);
 
-    let (mut add, mut change, mut destroy) = (0, 0, 0);
+    let (mut add, mut change, mut destroy, mut import) = (0, 0, 0, 0);
     for rc in shown {
+        if rc.importing.is_some() {
+            import += 1;
+        }
         match lookup_schema(schemas, rc) {
             Some(block) => {
                 page.out.push_str(&render_resource_change(
@@ -279,8 +282,14 @@ fn render_resource_changes(page: &mut Page, shown: &[&ResourceInstanceChange], s
             _ => {}
         }
     }
+    // Terraform 1.5 names imports only when there are some.
+    let import = if import > 0 {
+        format!("{import} to import, ")
+    } else {
+        String::new()
+    };
     let summary = page.c(&format!(
-        "[reset][bold]Plan:[reset] {add} to add, {change} to change, {destroy} to destroy.\n"
+        "[reset][bold]Plan:[reset] {import}{add} to add, {change} to change, {destroy} to destroy.\n"
     ));
     page.out.push_str(&summary);
 }
@@ -422,6 +431,7 @@ pub fn render_resource_change(
             Some(prev) if rc.moved() => {
                 format!("[bold]  # {prev}[reset] has moved to [bold]{addr}[reset]")
             }
+            _ if rc.importing.is_some() => format!("[bold]  # {addr}[reset] will be imported"),
             _ => format!("{addr} has no changes"),
         },
     };
@@ -438,7 +448,20 @@ pub fn render_resource_change(
             out.push_str(&color.color(&format!("  # [reset](moved from {prev})\n")));
         }
     }
-    if rc.moved() && rc.action == Action::NoOp {
+    // A no-op import says so in its comment already; any other action
+    // notes the import under the comment, and warns when the imported
+    // object is about to be destroyed by a replacement.
+    if let Some(id) = &rc.importing {
+        if rc.action != Action::NoOp {
+            out.push_str(&color.color(&format!("  # [reset](imported from \"{id}\")\n")));
+        }
+        if rc.action.is_replace() {
+            out.push_str(&color.color(
+                "  # [reset][yellow]Warning: this will destroy the imported resource[reset]\n",
+            ));
+        }
+    }
+    if (rc.moved() || rc.importing.is_some()) && rc.action == Action::NoOp {
         out.push_str("    ");
     } else {
         out.push_str(&color.color(action_symbol(rc.action)));
@@ -458,6 +481,8 @@ pub fn render_resource_change(
     }
     out.push_str(" {");
     let mut printer = BodyPrinter::new(color, rc.action, &rc.required_replace);
+    // Terraform 1.5 prints every attribute of an object being imported.
+    printer.show_unchanged = rc.importing.is_some();
     let ty = schema.implied_type();
     let before = values::normalize_blocks(&typed_or_null(&rc.before, &ty), schema);
     let after = values::normalize_blocks(&typed_or_null(&rc.after, &ty), schema);

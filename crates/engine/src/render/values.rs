@@ -137,7 +137,7 @@ pub(crate) fn set_union(element: &Type, items: Vec<Value>) -> Vec<Value> {
 /// The element type of a set value's type.
 pub(crate) fn element_type(v: &Value) -> Type {
     match v.ty() {
-        Type::List(e) | Type::Set(e) | Type::Map(e) => *e,
+        Type::List(e) | Type::Set(e) | Type::Map(e) => (*e).clone(),
         _ => Type::Dynamic,
     }
 }

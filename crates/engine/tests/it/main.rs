@@ -2,5 +2,6 @@
 mod decode;
 mod goldens;
 mod graph;
+mod import_blocks;
 mod objchange;
 mod render;

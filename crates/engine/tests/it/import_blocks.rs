@@ -1,0 +1,406 @@
+//! `import` blocks (Terraform 1.5) planned and applied with the `time`
+//! provider, whose `time_static` imports an RFC 3339 timestamp as its ID.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use meshform_engine::plan::{Action, Plan, PlanMode};
+use meshform_engine::planner::{apply, plan, ApplyTarget, PlanOptions};
+use meshform_engine::prior::{PriorObject, PriorState};
+use meshform_engine::render::{render_plan, Footer, Product, RenderOptions};
+use meshform_engine::sink::{ApplyEvent, StateObject, StateSink};
+use meshform_lang::addr::ResourceInstance;
+use meshform_lang::schema::Schemas;
+use meshform_lang::{Diagnostics, FixedClock, NoFiles, Value};
+use meshform_providers::time::provider::TimeFactory;
+use meshform_providers::ProviderRegistry;
+
+const ID: &str = "2024-01-02T03:04:05Z";
+
+fn registry() -> (ProviderRegistry, Schemas) {
+    let mut registry = ProviderRegistry::new();
+    registry.register(Arc::new(TimeFactory::new()));
+    let mut schemas = Schemas {
+        format_version: "1.0".into(),
+        providers: BTreeMap::new(),
+    };
+    for (source, f) in registry.iter() {
+        schemas.providers.insert(
+            format!(
+                "registry.terraform.io/{}",
+                meshform_providers::provider::normalize_source(source)
+            ),
+            (*f.schema()).clone(),
+        );
+    }
+    (registry, schemas)
+}
+
+fn options(dir: &Path, offline: bool) -> PlanOptions {
+    PlanOptions {
+        mode: PlanMode::Normal,
+        refresh: true,
+        offline,
+        targets: Vec::new(),
+        replace: Vec::new(),
+        variables: BTreeMap::from([("stamp".to_owned(), Value::string(ID))]),
+        clock: Arc::new(FixedClock(
+            chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+        )),
+        files: Arc::new(NoFiles),
+        root_dir: dir.to_path_buf(),
+        workspace: "default".into(),
+        env: BTreeMap::new(),
+        provider_overrides: BTreeMap::new(),
+        parallelism: 1,
+    }
+}
+
+fn load(main_tf: &str) -> (tempfile::TempDir, meshform_config::Module) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), main_tf).unwrap();
+    let (module, diags) = meshform_config::load_module(dir.path());
+    assert!(!diags.has_errors(), "{:#?}", diags.0);
+    (dir, module)
+}
+
+fn plan_of(main_tf: &str, prior: &PriorState, offline: bool) -> (Plan, Diagnostics) {
+    let (dir, module) = load(main_tf);
+    let (registry, _) = registry();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(plan(
+        &module,
+        prior,
+        &registry,
+        &options(dir.path(), offline),
+    ))
+}
+
+fn rendered(p: &Plan) -> String {
+    let (_, schemas) = registry();
+    render_plan(
+        p,
+        &schemas,
+        &RenderOptions {
+            color: false,
+            columns: 78,
+            product: Product::meshform(),
+            footer: Footer::None,
+        },
+    )
+}
+
+fn error_summaries(d: &Diagnostics) -> Vec<String> {
+    d.0.iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect()
+}
+
+/// A state kept in memory: what the apply walk wrote.
+#[derive(Default)]
+struct MemorySink {
+    objects: BTreeMap<ResourceInstance, (Value, String)>,
+}
+
+impl StateSink for MemorySink {
+    fn put(&mut self, obj: &StateObject) -> Result<(), String> {
+        self.objects
+            .insert(obj.addr.clone(), (obj.value.clone(), obj.provider.clone()));
+        Ok(())
+    }
+    fn delete(&mut self, addr: &ResourceInstance, _deposed: Option<&str>) -> Result<(), String> {
+        self.objects.remove(addr);
+        Ok(())
+    }
+    fn depose(&mut self, _addr: &ResourceInstance, _key: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn move_object(
+        &mut self,
+        _from: &ResourceInstance,
+        _to: &ResourceInstance,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+    fn set_output(&mut self, _name: &str, _value: Option<(&Value, bool)>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl MemorySink {
+    fn prior(&self) -> PriorState {
+        PriorState {
+            objects: self
+                .objects
+                .iter()
+                .map(|(addr, (value, provider))| {
+                    (
+                        addr.clone(),
+                        PriorObject {
+                            value: value.clone(),
+                            provider: provider.clone(),
+                            private: None,
+                            dependencies: Vec::new(),
+                            create_before_destroy: false,
+                            tainted: false,
+                            schema_version: 0,
+                        },
+                    )
+                })
+                .collect(),
+            ..PriorState::default()
+        }
+    }
+}
+
+fn apply_of(main_tf: &str, prior: &PriorState) -> (Plan, Diagnostics, MemorySink, Vec<ApplyEvent>) {
+    let (dir, module) = load(main_tf);
+    let (registry, _) = registry();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut sink = MemorySink::default();
+    let events = Mutex::new(Vec::new());
+    let record = |e: ApplyEvent| events.lock().unwrap().push(e);
+    let (p, d) = rt.block_on(apply(
+        &module,
+        prior,
+        &registry,
+        &options(dir.path(), false),
+        ApplyTarget {
+            sink: &mut sink,
+            events: &record,
+            interrupted: None,
+            destroy_first: Vec::new(),
+        },
+    ));
+    let events = events.into_inner().unwrap();
+    (p, d, sink, events)
+}
+
+const IMPORT_BY_VARIABLE: &str = r#"
+variable "stamp" {
+  type = string
+}
+
+locals {
+  stamp = var.stamp
+}
+
+# The time provider imports `triggers` as an empty map.
+resource "time_static" "t" {
+  triggers = {}
+}
+
+import {
+  to = time_static.t
+  id = local.stamp
+}
+"#;
+
+#[test]
+fn a_noop_import_shows_the_whole_object_and_counts_as_a_change() {
+    let (p, d) = plan_of(IMPORT_BY_VARIABLE, &PriorState::default(), false);
+    assert!(error_summaries(&d).is_empty(), "{:#?}", d.0);
+    assert_eq!(p.changes.len(), 1);
+    let c = &p.changes[0];
+    assert_eq!(c.action, Action::NoOp);
+    assert_eq!(c.importing.as_deref(), Some(ID));
+    assert!(p.can_apply() && p.has_changes());
+    let text = rendered(&p);
+    assert!(
+        text.contains("  # time_static.t will be imported\n    resource \"time_static\" \"t\" {\n"),
+        "{text}"
+    );
+    // Every attribute, unchanged ones included, at Terraform's indent.
+    assert!(text.contains("        day      = 2\n"), "{text}");
+    assert!(
+        text.contains(&format!("        rfc3339  = \"{ID}\"\n")),
+        "{text}"
+    );
+    assert!(!text.contains("unchanged"), "{text}");
+    assert!(
+        text.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.\n"),
+        "{text}"
+    );
+    // No legend: nothing is created, updated or destroyed.
+    assert!(!text.contains("symbols"), "{text}");
+}
+
+#[test]
+fn plan_json_records_the_import_id_and_a_saved_plan_keeps_it() {
+    let (p, _) = plan_of(IMPORT_BY_VARIABLE, &PriorState::default(), false);
+    let (_, schemas) = registry();
+    let doc = meshform_engine::plan_json::plan_to_json(&p, &schemas, "1.5.7");
+    assert_eq!(
+        doc["resource_changes"][0]["change"]["importing"],
+        serde_json::json!({ "id": ID })
+    );
+    let back = meshform_engine::plan_json::plan_from_json_value(&doc, &schemas).unwrap();
+    assert_eq!(back.changes[0].importing.as_deref(), Some(ID));
+    let saved = meshform_engine::plan_json::plan_to_saved_json(&p);
+    let back = meshform_engine::plan_json::plan_from_saved_json(&saved).unwrap();
+    assert_eq!(back.changes, p.changes);
+}
+
+#[test]
+fn apply_commits_the_imported_object_and_the_next_plan_is_empty() {
+    let (p, d, sink, events) = apply_of(IMPORT_BY_VARIABLE, &PriorState::default());
+    assert!(error_summaries(&d).is_empty(), "{:#?}", d.0);
+    assert_eq!(p.changes[0].importing.as_deref(), Some(ID));
+    assert_eq!(
+        events,
+        vec![
+            ApplyEvent::Importing {
+                addr: "time_static.t".into(),
+                id: ID.into()
+            },
+            ApplyEvent::Imported {
+                addr: "time_static.t".into(),
+                id: ID.into()
+            },
+        ]
+    );
+    let addr = ResourceInstance::parse("time_static.t").unwrap();
+    let (value, _) = &sink.objects[&addr];
+    assert_eq!(value.get_attr("rfc3339").and_then(|v| v.as_str()), Some(ID));
+    // Already managed: the import block does nothing more.
+    let (again, d) = plan_of(IMPORT_BY_VARIABLE, &sink.prior(), false);
+    assert!(error_summaries(&d).is_empty(), "{:#?}", d.0);
+    assert!(!again.can_apply(), "{:#?}", again.changes);
+    assert!(again.changes.iter().all(|c| c.importing.is_none()));
+    assert!(rendered(&again).contains("No changes."));
+}
+
+#[test]
+fn an_import_whose_configuration_differs_is_replaced_with_a_warning() {
+    let main_tf = format!(
+        r#"
+resource "time_static" "t" {{
+  triggers = {{ a = "b" }}
+}}
+
+import {{
+  to = time_static.t
+  id = "{ID}"
+}}
+"#
+    );
+    let (p, d) = plan_of(&main_tf, &PriorState::default(), false);
+    assert!(error_summaries(&d).is_empty(), "{:#?}", d.0);
+    let c = &p.changes[0];
+    assert!(c.action.is_replace(), "{:?}", c.action);
+    let text = rendered(&p);
+    assert!(
+        text.contains(&format!(
+            "  # time_static.t must be replaced\n  # (imported from \"{ID}\")\n  # Warning: this will destroy the imported resource\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Plan: 1 to import, 1 to add, 0 to change, 1 to destroy.\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_import_target_missing_from_the_configuration_is_an_error_at_to() {
+    let main_tf = r#"
+resource "time_static" "t" {}
+
+import {
+  to = time_static.other
+  id = "2024-01-02T03:04:05Z"
+}
+"#;
+    let (_, module) = load(main_tf);
+    let d = meshform_engine::validate::validate(&module, None);
+    let errors = error_summaries(&d);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("Configuration for import target does not exist"));
+    let subject = d.0[0].subject.clone().unwrap();
+    assert_eq!((subject.start.line, subject.start.column), (5, 8));
+    let (_, d) = plan_of(main_tf, &PriorState::default(), false);
+    assert!(error_summaries(&d)[0].starts_with("Configuration for import target does not exist"));
+}
+
+#[test]
+fn data_sources_and_duplicate_targets_are_rejected() {
+    let main_tf = r#"
+resource "time_static" "t" {}
+
+import {
+  to = time_static.t
+  id = "2024-01-02T03:04:05Z"
+}
+
+import {
+  to = time_static.t
+  id = "2025-01-02T03:04:05Z"
+}
+
+import {
+  to = data.time_static.t
+  id = "x"
+}
+"#;
+    let (_, module) = load(main_tf);
+    let errors = error_summaries(&meshform_engine::validate::validate(&module, None));
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors
+        .iter()
+        .any(|e| e.starts_with("Duplicate import configuration for \"time_static.t\"")));
+    assert!(errors
+        .iter()
+        .any(|e| e.starts_with("Invalid import address")));
+}
+
+#[test]
+fn an_id_not_known_until_apply_is_an_error() {
+    let main_tf = r#"
+resource "time_static" "source" {}
+
+resource "time_static" "t" {}
+
+import {
+  to = time_static.t
+  id = time_static.source.rfc3339
+}
+"#;
+    let (_, d) = plan_of(main_tf, &PriorState::default(), false);
+    let errors = error_summaries(&d);
+    assert_eq!(
+        errors,
+        vec!["Invalid import id argument: The import block \"id\" argument depends on values that cannot be determined until apply."]
+    );
+}
+
+#[test]
+fn offline_plans_refuse_to_import() {
+    let (_, d) = plan_of(IMPORT_BY_VARIABLE, &PriorState::default(), true);
+    let errors = error_summaries(&d);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("Import needs the remote API"));
+    assert!(errors[0].contains("without -offline"));
+}
+
+#[test]
+fn an_id_the_provider_cannot_read_fails_the_plan() {
+    let main_tf = r#"
+resource "time_static" "t" {}
+
+import {
+  to = time_static.t
+  id = "soon"
+}
+"#;
+    let (p, d) = plan_of(main_tf, &PriorState::default(), false);
+    assert!(d.has_errors());
+    assert!(p.changes.iter().all(|c| c.action != Action::Create));
+}
