@@ -741,13 +741,11 @@ fn objects_made_elsewhere_are_imported_and_then_managed() {
     let account_id = attr("konnect_system_account", "account", "id");
     let token_id = attr("konnect_system_account_access_token", "token", "id");
 
-    // Konnect adds `kuma.io/mesh` by itself. An import does not yet keep
-    // that label when the configuration also sets it, so this copy of the
-    // configuration leaves it out.
+    // The configuration sets the label Konnect also adds by itself
+    // (`kuma.io/mesh`); the import keeps it, so nothing changes after it.
     let config = fixture("lifecycle/1-create.tf");
-    let server_label = "  labels = {\n    \"kuma.io/mesh\" = konnect_mesh.mesh.name\n  }\n";
-    assert!(config.contains(server_label));
-    let dir = workdir(&config.replace(server_label, ""));
+    assert!(config.contains("\"kuma.io/mesh\" = konnect_mesh.mesh.name"));
+    let dir = workdir(&config);
     let d = dir.path();
     let imports = [
         ("konnect_mesh_control_plane.cp", cp_id.clone()),
@@ -778,6 +776,10 @@ fn objects_made_elsewhere_are_imported_and_then_managed() {
         state_attributes(&konnect, d, "konnect_mesh_timeout", "timeout")["spec"]["to"][0]
             ["default"]["idle_timeout"],
         "10s"
+    );
+    assert_eq!(
+        state_attributes(&konnect, d, "konnect_mesh_timeout", "timeout")["labels"]["kuma.io/mesh"],
+        "lifecycle"
     );
     konnect.assert_no_changes(d);
 

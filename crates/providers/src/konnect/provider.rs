@@ -510,15 +510,17 @@ impl Provider for KonnectProvider {
             let table = self.table(&req.type_name)?;
             let identity = wire::import_identity(table, &req.id)?;
             let client = self.client("import objects")?;
-            wire::read(client, table, &identity).await?.ok_or_else(|| {
-                Diagnostics::from(Diagnostic::error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "No {} with the import ID {:?} exists in Konnect.",
-                        req.type_name, req.id
-                    ),
-                ))
-            })
+            wire::import(client, table, &identity)
+                .await?
+                .ok_or_else(|| {
+                    Diagnostics::from(Diagnostic::error(
+                        "Cannot import non-existent remote object",
+                        format!(
+                            "No {} with the import ID {:?} exists in Konnect.",
+                            req.type_name, req.id
+                        ),
+                    ))
+                })
         }
         .await;
         match result {

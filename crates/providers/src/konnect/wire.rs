@@ -165,11 +165,31 @@ fn encode_value(table: &ResourceTable, attr: &Attribute, v: &Value, dotted: &str
 
 // ---- response → Terraform value -----------------------------------------
 
+/// Which `kuma.io/*` labels that Kuma adds by itself a decoded object keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServerLabels {
+    /// Only those the reference value has: after a create, update or
+    /// refresh the reference holds what the configuration asked for.
+    Referenced,
+    /// All of them: an import has no configuration yet, and what the server
+    /// reports is all it can know. The next refresh narrows them again.
+    All,
+}
+
 /// The Terraform object for a response body. `base` is the object the
 /// response answers for (planned or prior state): it supplies what the
 /// body does not carry (path parameters, the token only a create
 /// returns) and decides which server-added labels are kept.
 pub fn state_from_body(table: &ResourceTable, body: &Json, base: &Value) -> Value {
+    decode_body(table, body, base, ServerLabels::Referenced)
+}
+
+fn decode_body(
+    table: &ResourceTable,
+    body: &Json,
+    base: &Value,
+    server_labels: ServerLabels,
+) -> Value {
     let decoded = decode_attrs(
         table,
         &table.schema.block.attributes,
@@ -177,7 +197,7 @@ pub fn state_from_body(table: &ResourceTable, body: &Json, base: &Value) -> Valu
         base,
         "",
     );
-    reconcile(table, decoded, base)
+    reconcile(table, decoded, base, server_labels)
 }
 
 fn decode_attrs(
@@ -255,7 +275,7 @@ fn decode_value(
                 };
                 let bases = base.as_elements().unwrap_or(&[]);
                 let elem_ty = match attr.implied_type() {
-                    Type::List(t) | Type::Set(t) | Type::Map(t) => *t,
+                    Type::List(t) | Type::Set(t) | Type::Map(t) => (*t).clone(),
                     other => other,
                 };
                 let values: Vec<Value> = items
@@ -339,8 +359,14 @@ fn normalised(v: &Json) -> Json {
 
 /// Keeps the reference value of every attribute whose server value means
 /// the same, so that an apply or refresh shows no spurious change; drops
-/// `kuma.io/*` labels the server added that the reference did not have.
-fn reconcile(table: &ResourceTable, decoded: Value, reference: &Value) -> Value {
+/// `kuma.io/*` labels the server added that the reference did not have
+/// (unless `server_labels` says to keep them all).
+fn reconcile(
+    table: &ResourceTable,
+    decoded: Value,
+    reference: &Value,
+    server_labels: ServerLabels,
+) -> Value {
     let Some(entries) = decoded.as_entries() else {
         return decoded;
     };
@@ -349,7 +375,10 @@ fn reconcile(table: &ResourceTable, decoded: Value, reference: &Value) -> Value 
         let Some(r) = reference.get_attr(name) else {
             continue;
         };
-        if name == "labels" && table.api.kuma_type.is_some() {
+        if name == "labels"
+            && table.api.kuma_type.is_some()
+            && server_labels == ServerLabels::Referenced
+        {
             *v = without_server_labels(v, r);
         }
         if !r.is_wholly_known() || r.is_null() {
@@ -577,13 +606,35 @@ pub async fn read(
     table: &ResourceTable,
     current: &Value,
 ) -> Result<Option<Value>, Diagnostics> {
+    read_keeping(client, table, current, ServerLabels::Referenced).await
+}
+
+/// Reads the object an import identity names (see [`import_identity`]):
+/// `None` when there is none. Every label the server reports is kept, so
+/// that a configuration setting a server label (the guide's
+/// `kuma.io/mesh`) plans no change right after the import; one that does
+/// not set it plans the label's removal, and the apply converges.
+pub async fn import(
+    client: &KonnectClient,
+    table: &ResourceTable,
+    identity: &Value,
+) -> Result<Option<Value>, Diagnostics> {
+    read_keeping(client, table, identity, ServerLabels::All).await
+}
+
+async fn read_keeping(
+    client: &KonnectClient,
+    table: &ResourceTable,
+    current: &Value,
+    server_labels: ServerLabels,
+) -> Result<Option<Value>, Diagnostics> {
     let Some(op) = &table.api.read else {
         // No read in the API: the state is all there is.
         return Ok(Some(current.clone()));
     };
     match call(client, table, op, current, None, &no_retry).await {
         Ok(response) => Ok(Some(complete(
-            state_from_body(table, &response.body, current),
+            decode_body(table, &response.body, current, server_labels),
             current,
         ))),
         Err(KonnectError::Api { status: 404, .. }) => Ok(None),
@@ -650,7 +701,7 @@ mod tests {
             unreachable!()
         };
         let mut out = BTreeMap::new();
-        for (name, t) in attrs {
+        for (name, t) in attrs.iter() {
             let v = match json.get(name) {
                 Some(j) => Value::from_json(j, t).unwrap(),
                 None => Value::null(t.clone()),
@@ -765,6 +816,38 @@ mod tests {
             Some("2099-01-01T00:00:00Z")
         );
         assert_eq!(state.get_attr("account_id").unwrap().as_str(), Some("a"));
+    }
+
+    #[test]
+    fn an_import_keeps_the_labels_the_server_added() {
+        let tables = KonnectTables::load().unwrap();
+        let timeout = tables.resource("konnect_mesh_timeout").unwrap();
+        let identity = import_identity(timeout, r#"{"cp_id":"c","mesh":"m","name":"t"}"#).unwrap();
+        let server = serde_json::json!({"type": "MeshTimeout", "mesh": "m", "name": "t",
+            "labels": {"kuma.io/mesh": "m", "team": "a"}});
+        let labels = |pairs: &[(&str, &str)]| {
+            Value::map(
+                Type::String,
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::string(*v)))
+                    .collect(),
+            )
+        };
+        let imported = decode_body(timeout, &server, &identity, ServerLabels::All);
+        let all = labels(&[("kuma.io/mesh", "m"), ("team", "a")]);
+        assert_eq!(imported.get_attr("labels"), Some(&all));
+        assert_eq!(imported.get_attr("cp_id").unwrap().as_str(), Some("c"));
+        // A refresh of the imported object keeps them: they are in its state.
+        let refreshed = state_from_body(timeout, &server, &imported);
+        assert_eq!(refreshed.get_attr("labels"), Some(&all));
+        // Once an apply has planned them away, the server's label goes too.
+        let planned = with_attr(&imported, "labels", labels(&[("team", "a")]));
+        let applied = state_from_body(timeout, &server, &planned);
+        assert_eq!(applied.get_attr("labels"), planned.get_attr("labels"));
+        // Without an import, the plain decoding keeps only referenced ones.
+        let plain = state_from_body(timeout, &server, &identity);
+        assert_eq!(plain.get_attr("labels"), Some(&labels(&[("team", "a")])));
     }
 
     #[test]

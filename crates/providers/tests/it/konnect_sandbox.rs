@@ -272,9 +272,15 @@ fn guide_konnect_resources_against_the_sandbox() {
         // The guide's traffic permission, labelled as the guide does.
         let mtp_block = &beta.schema().resources["konnect_mesh_traffic_permission"].block;
         let spec_json = serde_json::json!({"from": [{"target_ref": {"kind": "Mesh"}, "default": {"action": "Allow"}}]});
+        // Filled in by the constraint's optional attributes, then typed as
+        // a configuration value is (no optional marks in the type of a null).
         let spec = meshform_lang::convert(
-            &Value::from_json(&spec_json, &meshform_lang::implied_type(&spec_json)).unwrap(),
-            &mtp_block.attributes["spec"].constraint_type(),
+            &meshform_lang::convert(
+                &Value::from_json(&spec_json, &meshform_lang::implied_type(&spec_json)).unwrap(),
+                &mtp_block.attributes["spec"].constraint_type(),
+            )
+            .unwrap(),
+            &mtp_block.attributes["spec"].implied_type(),
         )
         .unwrap();
         let mtp_config = object(
@@ -356,6 +362,57 @@ fn guide_konnect_resources_against_the_sandbox() {
                 .unwrap(),
             mtp.get_attr("spec").unwrap().to_json().unwrap()
         );
+        // It keeps the label Kuma added, which the configuration also sets:
+        // nothing to change right after the import.
+        let imported_mtp = imported.imported[0].state.clone();
+        assert_eq!(
+            imported_mtp.get_attr("labels"),
+            Some(&labels(&[("kuma.io/mesh", "my-mesh")]))
+        );
+        assert_no_changes(
+            &beta,
+            &p,
+            "konnect_mesh_traffic_permission",
+            &imported_mtp,
+            &mtp_config,
+        )
+        .await;
+        // A configuration without the label plans its removal, and after
+        // that apply the server's label is no drift.
+        let imported = p
+            .import_resource_state(ImportResourceStateRequest {
+                type_name: "konnect_mesh_traffic_permission".into(),
+                id: format!(r#"{{"cp_id":"{cp_id}","mesh":"my-mesh","name":"no-label"}}"#),
+            })
+            .await;
+        assert!(
+            !imported.diagnostics.has_errors(),
+            "{:?}",
+            imported.diagnostics
+        );
+        let imported_plain = imported.imported[0].state.clone();
+        assert_eq!(
+            imported_plain.get_attr("labels"),
+            Some(&labels(&[("kuma.io/mesh", "my-mesh")]))
+        );
+        let (plain, replace) = converge(
+            &beta,
+            &p,
+            "konnect_mesh_traffic_permission",
+            &imported_plain,
+            &unlabelled,
+        )
+        .await;
+        assert!(!replace);
+        assert!(plain.get_attr("labels").unwrap().is_null());
+        assert_no_changes(
+            &beta,
+            &p,
+            "konnect_mesh_traffic_permission",
+            &plain,
+            &unlabelled,
+        )
+        .await;
 
         // The system account, its role, and a token whose value is kept.
         let g = configure(&ga, &url, TOKEN);
@@ -877,7 +934,17 @@ fn every_mesh_resource_type_round_trips() {
                 imported.diagnostics
             );
             let got = &imported.imported[0].state;
-            for field in ["labels", "spec", "conf", "selectors", "type"] {
+            // The import keeps the labels Kuma added by itself.
+            let mut expected_labels = labels(&[("team", "mesh")]);
+            if block.attributes.contains_key("mesh") {
+                expected_labels = labels(&[("kuma.io/mesh", "m"), ("team", "mesh")]);
+            }
+            assert_eq!(
+                got.get_attr("labels"),
+                Some(&expected_labels),
+                "{type_name}.labels"
+            );
+            for field in ["spec", "conf", "selectors", "type"] {
                 if let (Some(a), Some(b)) = (got.get_attr(field), updated.get_attr(field)) {
                     assert_eq!(
                         a.to_json().unwrap(),
