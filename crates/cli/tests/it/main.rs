@@ -5,6 +5,7 @@ mod config;
 mod crash;
 mod guide;
 mod helm;
+mod import_blocks;
 mod konnect;
 mod sandbox;
 mod state;
