@@ -140,6 +140,22 @@ fn check_block(root: &Module, block: &Import, diags: &mut Diagnostics) -> Option
         );
         return None;
     };
+    if let Some(p) = &block.provider {
+        if *p != resource.provider_ref() {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid import provider argument",
+                    format!(
+                        "The import block names the provider {p}, but {} uses {}. Set the provider in the resource block; the import uses the resource's provider.",
+                        to.resource,
+                        resource.provider_ref()
+                    ),
+                )
+                .with_subject(block.decl_range.clone()),
+            );
+            return None;
+        }
+    }
     let repeated = resource.count.is_some() || resource.for_each.is_some();
     let keyed = to.key != InstanceKey::None;
     if repeated != keyed {

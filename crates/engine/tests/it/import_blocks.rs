@@ -404,3 +404,96 @@ import {
     assert!(d.has_errors());
     assert!(p.changes.iter().all(|c| c.action != Action::Create));
 }
+
+#[test]
+fn an_import_provider_other_than_the_resources_is_rejected() {
+    let main_tf = r#"
+provider "time" {
+  alias = "other"
+}
+
+resource "time_static" "t" {}
+
+import {
+  to       = time_static.t
+  id       = "2024-01-02T03:04:05Z"
+  provider = time.other
+}
+"#;
+    let (_, module) = load(main_tf);
+    let errors = error_summaries(&meshform_engine::validate::validate(&module, None));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("Invalid import provider argument"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn import_blocks_in_child_modules_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("child")).unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "module \"child\" {\n  source = \"./child\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("child/main.tf"),
+        "resource \"time_static\" \"t\" {}\n\nimport {\n  to = time_static.t\n  id = \"2024-01-02T03:04:05Z\"\n}\n",
+    )
+    .unwrap();
+    let (module, diags) = meshform_config::load_module(dir.path());
+    assert!(!diags.has_errors(), "{:#?}", diags.0);
+    let errors = error_summaries(&meshform_engine::validate::validate(&module, None));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("Import blocks are only allowed in the root module."),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn an_instance_of_a_counted_resource_is_imported_by_its_key() {
+    let main_tf = format!(
+        r#"
+resource "time_static" "t" {{
+  count    = 2
+  triggers = {{}}
+}}
+
+import {{
+  to = time_static.t[1]
+  id = "{ID}"
+}}
+"#
+    );
+    let (p, d) = plan_of(&main_tf, &PriorState::default(), false);
+    assert!(error_summaries(&d).is_empty(), "{:#?}", d.0);
+    let actions: Vec<(String, Action, Option<String>)> = p
+        .changes
+        .iter()
+        .map(|c| (c.addr.to_string(), c.action, c.importing.clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("time_static.t[0]".to_owned(), Action::Create, None),
+            (
+                "time_static.t[1]".to_owned(),
+                Action::NoOp,
+                Some(ID.to_owned())
+            ),
+        ]
+    );
+    assert!(rendered(&p).contains("Plan: 1 to import, 1 to add, 0 to change, 0 to destroy.\n"));
+
+    let whole = main_tf.replace("time_static.t[1]", "time_static.t");
+    let (_, module) = load(&whole);
+    let errors = error_summaries(&meshform_engine::validate::validate(&module, None));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("Invalid import address"),
+        "{errors:#?}"
+    );
+}
