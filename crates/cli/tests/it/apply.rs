@@ -1,29 +1,9 @@
 //! `plan`, `apply`, `show` and `destroy` end to end on the time provider,
 //! which needs no network: saved plans, stale plans, exit codes.
 
-use std::path::Path;
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn meshform(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .arg(format!("-chdir={}", dir.display()))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("MESHFORM_PROVIDER_SCHEMAS")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use crate::support::{command_in, meshform, run, tempdir, workdir_with_main};
 
 const CONFIG: &str = r#"
 resource "time_offset" "a" {
@@ -35,9 +15,7 @@ output "tomorrow" {
 "#;
 
 fn workdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("main.tf"), CONFIG).unwrap();
-    dir
+    workdir_with_main(CONFIG)
 }
 
 #[test]
@@ -45,7 +23,7 @@ fn apply_then_plan_shows_no_changes_and_destroy_empties_the_state() {
     let dir = workdir();
     let d = dir.path();
     let r = meshform(d, &["apply", "-auto-approve", "-at=2024-02-28T12:00:00Z"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{}", r.text());
     assert!(
         r.stdout
             .contains("time_offset.a: Creation complete after 0s [id=2024-02-28T12:00:00Z]"),
@@ -65,14 +43,14 @@ fn apply_then_plan_shows_no_changes_and_destroy_empties_the_state() {
         d,
         &["plan", "-detailed-exitcode", "-at=2024-02-28T12:01:00Z"],
     );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{}", r.text());
     assert!(r
         .stdout
         .contains("No changes. Your infrastructure matches the configuration."));
     let r = meshform(d, &["state", "list"]);
     assert_eq!(r.stdout.trim(), "time_offset.a");
     let r = meshform(d, &["destroy", "-auto-approve"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{}", r.text());
     assert!(r
         .stdout
         .contains("Destroy complete! Resources: 1 destroyed."));
@@ -84,7 +62,7 @@ fn apply_then_plan_shows_no_changes_and_destroy_empties_the_state() {
 fn detailed_exitcode_is_two_when_there_are_changes() {
     let dir = workdir();
     let r = meshform(dir.path(), &["plan", "-detailed-exitcode"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 2, "{}", r.text());
     assert!(r
         .stdout
         .contains("Plan: 1 to add, 0 to change, 0 to destroy."));
@@ -95,7 +73,7 @@ fn saved_plans_apply_once_and_then_are_stale() {
     let dir = workdir();
     let d = dir.path();
     let r = meshform(d, &["plan", "-out=tfplan", "-at=2025-01-01T00:00:00Z"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{}", r.text());
     assert!(
         r.stdout.contains("Saved the plan to: tfplan"),
         "{}",
@@ -111,7 +89,7 @@ fn saved_plans_apply_once_and_then_are_stale() {
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan JSON");
     assert_eq!(doc["resource_changes"][0]["change"]["actions"][0], "create");
     let r = meshform(d, &["apply", "tfplan"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{}", r.text());
     assert!(
         r.stdout.contains("id=2025-01-01T00:00:00Z"),
         "applied with the plan's clock: {}",
@@ -139,7 +117,7 @@ fn offline_plan_of_the_guide_needs_no_credentials() {
     else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     for f in ["main.tf", "values.tftpl"] {
         std::fs::copy(
             meshform_testkit::testdata("guide").join(f),
@@ -147,20 +125,11 @@ fn offline_plan_of_the_guide_needs_no_credentials() {
         )
         .unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .arg(format!("-chdir={}", dir.path().display()))
+    let r = run(command_in(dir.path())
         .args(["plan", "-offline", "-input=false"])
-        .env("NO_COLOR", "1")
-        .env("MESHFORM_PROVIDER_SCHEMAS", schema)
-        .env_remove("TF_VAR_konnect_personal_access_token")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .env("MESHFORM_PROVIDER_SCHEMAS", schema));
+    assert_eq!(r.code, 0, "{}", r.text());
+    let stdout = &r.stdout;
     assert!(
         stdout.contains("# konnect_mesh.mesh1 will be created"),
         "{stdout}"
@@ -218,21 +187,12 @@ fn a_failing_object_stops_only_its_dependents() {
     let Some(schema) = meshform_testkit::shared_path("conformance/plans/schema.json") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        "resource \"fake_thing\" \"a\" {\n  name = \"x\"\n}\nresource \"time_offset\" \"after_a\" {\n  offset_days = 1\n  depends_on = [fake_thing.a]\n}\nresource \"time_static\" \"independent\" {}\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .arg(format!("-chdir={}", dir.path().display()))
+    let dir = workdir_with_main("resource \"fake_thing\" \"a\" {\n  name = \"x\"\n}\nresource \"time_offset\" \"after_a\" {\n  offset_days = 1\n  depends_on = [fake_thing.a]\n}\nresource \"time_static\" \"independent\" {}\n");
+    let r = run(command_in(dir.path())
         .args(["apply", "-auto-approve"])
-        .env("NO_COLOR", "1")
-        .env("MESHFORM_PROVIDER_SCHEMAS", &schema)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+        .env("MESHFORM_PROVIDER_SCHEMAS", &schema));
+    let stderr = &r.stderr;
+    assert_eq!(r.code, 1, "{}", r.text());
     assert!(stderr.contains("cannot apply"), "{stderr}");
     let r = meshform(dir.path(), &["state", "list"]);
     assert_eq!(r.stdout.trim(), "time_static.independent");
@@ -249,12 +209,7 @@ fn plans_with_the_same_clock_are_byte_identical() {
 
 #[test]
 fn target_plans_only_the_target_and_its_dependencies() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        "resource \"time_static\" \"base\" {}\nresource \"time_offset\" \"t\" {\n  offset_days = 1\n  triggers = { base = time_static.base.id }\n}\nresource \"time_static\" \"other\" {}\n",
-    )
-    .unwrap();
+    let dir = workdir_with_main("resource \"time_static\" \"base\" {}\nresource \"time_offset\" \"t\" {\n  offset_days = 1\n  triggers = { base = time_static.base.id }\n}\nresource \"time_static\" \"other\" {}\n");
     let r = meshform(dir.path(), &["plan", "-target=time_offset.t"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -274,7 +229,7 @@ fn target_plans_only_the_target_and_its_dependencies() {
 
 #[test]
 fn moved_blocks_rename_objects_instead_of_replacing_them() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let d = dir.path();
     std::fs::write(d.join("main.tf"), "resource \"time_static\" \"old\" {}\n").unwrap();
     let r = meshform(d, &["apply", "-auto-approve"]);
@@ -302,22 +257,15 @@ fn moved_blocks_rename_objects_instead_of_replacing_them() {
 #[test]
 fn console_evaluates_against_configuration_and_state() {
     use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        "variable \"region\" {\n  default = \"us\"\n}\nlocals {\n  url = \"https://${var.region}.api.konghq.com\"\n}\nresource \"time_static\" \"s\" {}\n",
-    )
-    .unwrap();
+    let dir = workdir_with_main("variable \"region\" {\n  default = \"us\"\n}\nlocals {\n  url = \"https://${var.region}.api.konghq.com\"\n}\nresource \"time_static\" \"s\" {}\n");
     meshform(
         dir.path(),
         &["apply", "-auto-approve", "-at=2026-01-02T03:04:05Z"],
     );
     let console = |args: &[&str], input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
-            .arg(format!("-chdir={}", dir.path().display()))
+        let mut child = command_in(dir.path())
             .arg("console")
             .args(args)
-            .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -354,16 +302,9 @@ fn console_evaluates_against_configuration_and_state() {
 
 #[test]
 fn ctrl_c_finishes_the_operation_in_flight_saves_it_and_stops() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        "resource \"time_sleep\" \"wait\" {\n  create_duration = \"2s\"\n}\nresource \"time_static\" \"after\" {\n  depends_on = [time_sleep.wait]\n}\n",
-    )
-    .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .arg(format!("-chdir={}", dir.path().display()))
+    let dir = workdir_with_main("resource \"time_sleep\" \"wait\" {\n  create_duration = \"2s\"\n}\nresource \"time_static\" \"after\" {\n  depends_on = [time_sleep.wait]\n}\n");
+    let child = command_in(dir.path())
         .args(["apply", "-auto-approve"])
-        .env("NO_COLOR", "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -393,7 +334,7 @@ fn ctrl_c_finishes_the_operation_in_flight_saves_it_and_stops() {
 
 #[test]
 fn independent_objects_apply_together_and_dependents_see_their_values() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let mut tf = String::new();
     for i in 0..6 {
         tf.push_str(&format!("resource \"time_static\" \"s{i}\" {{}}\n"));
@@ -409,7 +350,7 @@ fn independent_objects_apply_together_and_dependents_see_their_values() {
             "-at=2026-03-01T00:00:00Z",
         ],
     );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{}", r.text());
     assert!(
         r.stdout
             .contains("Apply complete! Resources: 7 added, 0 changed, 0 destroyed."),
@@ -434,8 +375,7 @@ fn independent_objects_apply_together_and_dependents_see_their_values() {
 fn plantimestamp_is_the_runs_clock() {
     use std::io::Write;
     let dir = workdir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .arg(format!("-chdir={}", dir.path().display()))
+    let mut child = command_in(dir.path())
         .args(["console", "-at=2030-05-06T07:08:09Z"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -456,7 +396,7 @@ fn plantimestamp_is_the_runs_clock() {
 
 #[test]
 fn replace_plans_a_replacement_and_create_before_destroy_creates_first() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let d = dir.path();
     std::fs::write(
         d.join("main.tf"),
@@ -488,7 +428,7 @@ fn replace_plans_a_replacement_and_create_before_destroy_creates_first() {
             "-at=2026-01-01T00:01:00Z",
         ],
     );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 0, "{}", r.text());
     let created = r
         .stdout
         .find("time_static.a: Creation complete")

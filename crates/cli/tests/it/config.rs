@@ -1,42 +1,17 @@
 //! `init` and `validate` on the guide's configuration and on broken ones.
 
-use std::path::Path;
-use std::process::Command;
+use crate::support::{chdir, command, copy_of_files, run, workdir_with_main, Run};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// `meshform args...` in the test's own directory (each test passes
+/// `-chdir`).
 fn meshform(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .args(args)
-        .env_remove("TF_VAR_konnect_personal_access_token")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(command().args(args))
 }
 
 /// A copy of a testdata directory, so that init's `.meshform/` stays out
 /// of the repository.
 fn copy_of(name: &str) -> tempfile::TempDir {
-    let src = meshform_testkit::testdata(name);
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
-fn chdir(dir: &Path) -> String {
-    format!("-chdir={}", dir.display())
+    copy_of_files(&meshform_testkit::testdata(name))
 }
 
 #[test]
@@ -92,12 +67,7 @@ fn broken_guide_matches_terraforms_error() {
 
 #[test]
 fn init_rejects_unsupported_providers_and_versions() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        "terraform {\n  required_providers {\n    aws = {\n      source = \"hashicorp/aws\"\n    }\n    konnect = {\n      source  = \"kong/konnect\"\n      version = \">= 3.0\"\n    }\n  }\n}\n",
-    )
-    .unwrap();
+    let dir = workdir_with_main("terraform {\n  required_providers {\n    aws = {\n      source = \"hashicorp/aws\"\n    }\n    konnect = {\n      source  = \"kong/konnect\"\n      version = \">= 3.0\"\n    }\n  }\n}\n");
     let r = meshform(&[&chdir(dir.path()), "init"]);
     assert_eq!(r.code, 1);
     assert!(
@@ -134,12 +104,7 @@ fn flags_take_one_or_two_dashes_and_colour_can_be_turned_off() {
 
 #[test]
 fn syntax_errors_are_positioned_and_quote_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        "variable \"x\" {\n  default = \"abc\n}\n",
-    )
-    .unwrap();
+    let dir = workdir_with_main("variable \"x\" {\n  default = \"abc\n}\n");
     let r = meshform(&[&chdir(dir.path()), "validate"]);
     assert_eq!(r.code, 1);
     assert!(
@@ -152,8 +117,7 @@ fn syntax_errors_are_positioned_and_quote_the_line() {
 }
 
 fn validate_config(main_tf: &str) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("main.tf"), main_tf).unwrap();
+    let dir = workdir_with_main(main_tf);
     meshform(&[&chdir(dir.path()), "validate"])
 }
 

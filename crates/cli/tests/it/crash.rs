@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use meshform_sandbox::FaultConfig;
 
 use crate::konnect::{state_list, Konnect};
+use crate::support::tempdir;
 
 const POLICIES: usize = 60;
 /// Most operations one apply runs at once.
@@ -100,7 +101,7 @@ fn policies_in_state(konnect: &Konnect, dir: &Path) -> Vec<String> {
 fn an_apply_killed_midway_has_saved_every_object_it_finished() {
     for at in [5, 25, 45] {
         let konnect = Konnect::start();
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = tempdir();
         let d = dir.path();
         let body = std::fs::read_to_string(meshform_testkit::testdata("e2e/crash/main.tf"))
             .expect("crash fixture");
@@ -162,7 +163,7 @@ fn an_apply_killed_midway_has_saved_every_object_it_finished() {
 #[test]
 fn applies_killed_midway_are_finished_by_the_next_apply() {
     let konnect = Konnect::start();
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = tempdir();
     let d = dir.path();
     let body = std::fs::read_to_string(meshform_testkit::testdata("e2e/crash/main.tf"))
         .expect("crash fixture");

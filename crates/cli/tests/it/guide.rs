@@ -4,11 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use crate::support::{command_in, run, tempdir, Run};
 
 const T: &str = "2026-11-26T10:15:00Z";
 
@@ -42,7 +38,7 @@ struct Guide {
 
 impl Guide {
     fn new(mirror_repo: &Path) -> Guide {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempdir();
         for f in ["main.tf", "values.tftpl"] {
             let src = meshform_testkit::workspace_root()
                 .join("examples/guide")
@@ -61,27 +57,17 @@ impl Guide {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshform"));
-        cmd.arg(format!("-chdir={}", self.dir.path().display()))
-            .args(args)
-            .env("NO_COLOR", "1")
+        let mut cmd = command_in(self.dir.path());
+        cmd.args(args)
             .env("MESHFORM_HELM_MIRROR", &self.mirror)
             .env(
                 "TF_VAR_konnect_personal_access_token",
                 "kpat_anyvalueworksinthesandbox",
-            )
-            .env_remove("MESHFORM_PROVIDER_SCHEMAS")
-            .env_remove("KUBECONFIG");
-        match self.log {
-            Some(level) => cmd.env("MESHFORM_LOG", level),
-            None => cmd.env_remove("MESHFORM_LOG"),
-        };
-        let out = cmd.output().expect("the binary runs");
-        let r = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
+            );
+        if let Some(level) = self.log {
+            cmd.env("MESHFORM_LOG", level);
+        }
+        let r = run(&mut cmd);
         let mut t = self.transcript.borrow_mut();
         t.push_str(&r.stdout);
         t.push_str(&r.stderr);
@@ -90,7 +76,7 @@ impl Guide {
 
     fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
-        assert_eq!(r.code, 0, "meshform {args:?}:\n{}\n{}", r.stdout, r.stderr);
+        assert_eq!(r.code, 0, "meshform {args:?}:\n{}", r.text());
         r
     }
 
@@ -98,8 +84,7 @@ impl Guide {
     /// so kubectl can look at the sandbox cluster between commands.
     fn serve(&self) -> Serve {
         use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
-            .arg(format!("-chdir={}", self.dir.path().display()))
+        let mut child = command_in(self.dir.path())
             .args(["sandbox", "serve"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())

@@ -1,18 +1,11 @@
 //! `meshform helm template` prints what `helm template` prints.
 
 use std::path::Path;
-use std::process::Command;
 
-fn meshform(args: &[&str], cache: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .args(args)
-        .env("HELM_CACHE_HOME", cache)
-        .output()
-        .unwrap()
-}
+use crate::support::{command, run, tempdir, Run};
 
-fn cache_dir(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("meshform-cli-helm-{}-{name}", std::process::id()))
+fn meshform(args: &[&str], cache: &Path) -> Run {
+    run(command().args(args).env("HELM_CACHE_HOME", cache))
 }
 
 #[test]
@@ -22,7 +15,7 @@ fn helm_template_matches_helm_for_the_guide_values() {
     };
     let chart = dir.join("repo/kong-mesh-2.9.3.tgz");
     let values = dir.join("kong-mesh-zone.values.yaml");
-    let cache = cache_dir("guide");
+    let cache = tempdir();
     let out = meshform(
         &[
             "helm",
@@ -35,22 +28,16 @@ fn helm_template_matches_helm_for_the_guide_values() {
             "--namespace",
             "kong-mesh-system",
         ],
-        &cache,
+        cache.path(),
     );
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let actual =
-        meshform_helm::manifest::mask_generated_secrets(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(out.code, 0, "{}", out.text());
+    let actual = meshform_helm::manifest::mask_generated_secrets(&out.stdout);
     let expected = std::fs::read_to_string(dir.join("kong-mesh-zone.rendered.yaml")).unwrap();
     assert!(
         actual == expected,
         "output differs from {}",
         dir.join("kong-mesh-zone.rendered.yaml").display()
     );
-    let _ = std::fs::remove_dir_all(&cache);
 }
 
 #[test]
@@ -59,7 +46,7 @@ fn helm_template_with_set_and_crds() {
         return;
     };
     let chart = dir.join("repo/kuma-2.9.3.tgz");
-    let cache = cache_dir("set");
+    let cache = tempdir();
     let out = meshform(
         &[
             "helm",
@@ -72,21 +59,16 @@ fn helm_template_with_set_and_crds() {
             "controlPlane.mode=zone,controlPlane.zone=z1",
             "--include-crds",
         ],
-        &cache,
+        cache.path(),
     );
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.code, 0, "{}", out.text());
+    let text = out.stdout;
     assert!(
         text.starts_with("---\n# Source: kuma/crds/"),
         "{}",
         &text[..200.min(text.len())]
     );
     assert!(text.contains("- name: KUMA_MULTIZONE_ZONE_NAME\n              value: \"z1\""));
-    let _ = std::fs::remove_dir_all(&cache);
 }
 
 #[test]
@@ -95,7 +77,7 @@ fn helm_template_reports_a_failing_template_with_its_location() {
         return;
     };
     let chart = dir.join("repo/kuma-2.9.3.tgz");
-    let cache = cache_dir("fail");
+    let cache = tempdir();
     let out = meshform(
         &[
             "helm",
@@ -104,10 +86,10 @@ fn helm_template_reports_a_failing_template_with_its_location() {
             "--set",
             "controlPlane.mode=global,controlPlane.zone=z1",
         ],
-        &cache,
+        cache.path(),
     );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.code, 0, "{}", out.text());
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("kuma/templates/cp-deployment.yaml:")
             && stderr.contains("Can't specify a controlPlane.zone"),
@@ -117,10 +99,10 @@ fn helm_template_reports_a_failing_template_with_its_location() {
 
 #[test]
 fn helm_template_without_a_chart_explains_repo() {
-    let cache = cache_dir("missing");
-    let out = meshform(&["helm", "template", "no-such-chart-dir"], &cache);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--repo"));
+    let cache = tempdir();
+    let out = meshform(&["helm", "template", "no-such-chart-dir"], cache.path());
+    assert_ne!(out.code, 0, "{}", out.text());
+    assert!(out.stderr.contains("--repo"), "{}", out.text());
 }
 
 /// Serves the files of `dir` on 127.0.0.1 until the test ends.
@@ -175,8 +157,7 @@ fn helm_template_fetches_from_a_repository() {
     };
     let url = serve_dir(dir.join("repo"));
     let values = dir.join("kong-mesh-zone.values.yaml");
-    let cache = cache_dir("repo");
-    let _ = std::fs::remove_dir_all(&cache);
+    let cache = tempdir();
     let args = [
         "helm",
         "template",
@@ -191,16 +172,13 @@ fn helm_template_fetches_from_a_repository() {
         "--namespace",
         "kong-mesh-system",
     ];
-    let out = meshform(&args, &cache);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let actual =
-        meshform_helm::manifest::mask_generated_secrets(&String::from_utf8(out.stdout).unwrap());
+    let out = meshform(&args, cache.path());
+    assert_eq!(out.code, 0, "{}", out.text());
+    let actual = meshform_helm::manifest::mask_generated_secrets(&out.stdout);
     let expected = std::fs::read_to_string(dir.join("kong-mesh-zone.rendered.yaml")).unwrap();
     assert!(actual == expected, "output differs from the golden");
-    assert!(cache.join("repository/kong-mesh-2.9.3.tgz").is_file());
-    let _ = std::fs::remove_dir_all(&cache);
+    assert!(cache
+        .path()
+        .join("repository/kong-mesh-2.9.3.tgz")
+        .is_file());
 }

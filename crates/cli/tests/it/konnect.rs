@@ -10,6 +10,10 @@ use std::process::Command;
 use meshform_sandbox::{FaultConfig, Sandbox, SandboxConfig, ThrottleConfig};
 use serde_json::Value as Json;
 
+use crate::support;
+/// The shared result of a run, under the name the Konnect modules import.
+pub use crate::support::Run;
+
 /// The personal access token the sandbox accepts.
 pub const TOKEN: &str = "kpat_meshformclitest00000000000000000000000000000000000";
 
@@ -17,21 +21,6 @@ pub const TOKEN: &str = "kpat_meshformclitest00000000000000000000000000000000000
 pub fn providers_tf() -> String {
     std::fs::read_to_string(meshform_testkit::testdata("e2e/guide/providers.tf"))
         .expect("providers.tf fixture")
-}
-
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn text(&self) -> String {
-        format!(
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
 }
 
 /// A running sandbox and a plain HTTP client to look at it directly.
@@ -62,27 +51,16 @@ impl Konnect {
 
     /// A command running `meshform -chdir=dir` against this sandbox.
     pub fn command(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshform"));
-        cmd.arg(format!("-chdir={}", dir.display()))
-            .args(args)
-            .env("NO_COLOR", "1")
+        let mut cmd = support::command_in(dir);
+        cmd.args(args)
             .env("TF_VAR_konnect_server_url", self.url())
             .env("TF_VAR_konnect_personal_access_token", TOKEN)
-            .env("MESHFORM_KONNECT_IDENTITY_URL", self.url())
-            .env_remove("MESHFORM_PROVIDER_SCHEMAS")
-            .env_remove("KONNECT_TOKEN")
-            .env_remove("KONNECT_SPAT")
-            .env_remove("KONNECT_SERVER_URL");
+            .env("MESHFORM_KONNECT_IDENTITY_URL", self.url());
         cmd
     }
 
     pub fn meshform(&self, dir: &Path, args: &[&str]) -> Run {
-        let out = self.command(dir, args).output().expect("the binary runs");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        support::run(&mut self.command(dir, args))
     }
 
     /// `apply -auto-approve` that must succeed.
@@ -177,9 +155,7 @@ impl Konnect {
 
 /// A working directory holding `main.tf` = the provider setup + `body`.
 pub fn workdir(body: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), body);
-    dir
+    support::workdir_with_main(&format!("{}\n{body}", providers_tf()))
 }
 
 pub fn write_config(dir: &Path, body: &str) {

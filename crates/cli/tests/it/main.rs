@@ -9,3 +9,4 @@ mod import_blocks;
 mod konnect;
 mod sandbox;
 mod state;
+mod support;

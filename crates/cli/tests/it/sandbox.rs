@@ -1,31 +1,9 @@
 //! `meshform sandbox serve|status|reset` as a user runs them.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// A fresh working directory under the system temp dir.
-fn workdir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("meshform-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn meshform(dir: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("meshform runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
+use crate::support::{command_in, meshform, tempdir};
 
 /// Kills the server if the test fails before stopping it.
 struct Server(std::process::Child);
@@ -39,11 +17,11 @@ impl Drop for Server {
 
 #[test]
 fn serve_prints_both_apis_writes_a_kubeconfig_and_stops_on_sigterm() {
-    let dir = workdir("sandbox-serve");
+    let dir = tempdir();
+    let dir = dir.path();
     let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_meshform"))
+        command_in(dir)
             .args(["sandbox", "serve"])
-            .current_dir(&dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -69,8 +47,9 @@ fn serve_prints_both_apis_writes_a_kubeconfig_and_stops_on_sigterm() {
         "{kubeconfig}"
     );
 
-    let (ok, status) = meshform(&dir, &["sandbox", "status"]);
-    assert!(ok);
+    let r = meshform(dir, &["sandbox", "status"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let status = r.stdout;
     assert!(status.contains("Sandbox: running"), "{status}");
     assert!(status.contains(&konnect), "{status}");
     assert!(status.contains("namespaces"), "{status}");
@@ -85,34 +64,29 @@ fn serve_prints_both_apis_writes_a_kubeconfig_and_stops_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l == "Sandbox stopped."), "{rest:?}");
 
-    let (_, status) = meshform(&dir, &["sandbox", "status"]);
+    let status = meshform(dir, &["sandbox", "status"]).stdout;
     assert!(status.contains("Sandbox: not running"), "{status}");
-    let (ok, reset) = meshform(&dir, &["sandbox", "reset"]);
-    assert!(ok);
+    let r = meshform(dir, &["sandbox", "reset"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let reset = r.stdout;
     assert!(
         reset.starts_with("Sandbox reset: removed 4 objects."),
         "{reset}"
     );
-    let (_, status) = meshform(&dir, &["sandbox", "status", "-json"]);
+    let status = meshform(dir, &["sandbox", "status", "-json"]).stdout;
     let json: serde_json::Value = serde_json::from_str(&status).expect("status -json is JSON");
     assert_eq!(json["running"], false);
     assert_eq!(json["status"]["kubernetes"], serde_json::json!({}));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn serve_rejects_a_rate_outside_zero_to_one() {
-    let dir = workdir("sandbox-rate");
-    let output = Command::new(env!("CARGO_BIN_EXE_meshform"))
-        .args(["sandbox", "serve", "-error-rate=2"])
-        .current_dir(&dir)
-        .output()
-        .expect("meshform runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let dir = tempdir();
+    let r = meshform(dir.path(), &["sandbox", "serve", "-error-rate=2"]);
+    assert_ne!(r.code, 0, "{}", r.text());
+    let stderr = &r.stderr;
     assert!(
         stderr.contains("--error-rate must be between 0 and 1"),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,75 +1,31 @@
 //! `state …`, `output`, `taint`/`untaint`, `force-unlock` and `workspace …`
 //! run as the built binary in a fresh directory.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
 
 use meshform_state::{LockRequest, OpenOptions, StateStore};
+use tempfile::TempDir;
+
+use crate::support::{command_in, run, tempdir, Run};
 
 const FIXTURE: &str = "state/basic/terraform.tfstate";
 const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-/// A working directory that is removed afterwards.
-struct WorkDir(PathBuf);
-
-impl WorkDir {
-    fn new(name: &str) -> WorkDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "meshform-cli-state-{}-{}-{name}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        WorkDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn db(&self) -> PathBuf {
-        self.0.join(".meshform/state.db")
-    }
+/// The state database of a working directory.
+fn db(dir: &TempDir) -> PathBuf {
+    dir.path().join(".meshform/state.db")
 }
 
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn meshform_in(dir: &WorkDir, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshform"));
-    cmd.current_dir(dir.path())
-        .args(args)
-        .env_remove("MESHFORM_WORKSPACE")
-        .env_remove("MESHFORM_STATE_KEY")
-        .env("NO_COLOR", "1");
+fn meshform_in(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command_in(dir.path());
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run meshform");
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    run(&mut cmd)
 }
 
-fn meshform(dir: &WorkDir, args: &[&str]) -> Run {
+fn meshform(dir: &TempDir, args: &[&str]) -> Run {
     meshform_in(dir, args, &[])
 }
 
@@ -88,13 +44,11 @@ fn fails(run: Run) -> String {
 }
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(FIXTURE)
+    meshform_testkit::testdata(FIXTURE)
 }
 
-fn imported(name: &str) -> WorkDir {
-    let dir = WorkDir::new(name);
+fn imported() -> TempDir {
+    let dir = tempdir();
     let fixture = fixture();
     let out = ok(meshform(
         &dir,
@@ -109,7 +63,7 @@ fn imported(name: &str) -> WorkDir {
 
 #[test]
 fn import_list_show_and_pull() {
-    let dir = imported("pull");
+    let dir = imported();
     assert_eq!(
         ok(meshform(&dir, &["state", "list"])),
         "data.fake_echo.e\nfake_thing.t[0]\nfake_thing.t[1]\nmodule.child.fake_thing.c\n"
@@ -156,7 +110,7 @@ resource "fake_thing" "t" {
 
 #[test]
 fn output_human_json_and_raw() {
-    let dir = imported("output");
+    let dir = imported();
     assert_eq!(
         ok(meshform(&dir, &["output"])),
         "cp_id = \"167ae5f9-ae35-4c3d-bfbb-e1eb188db8e1\"\nnames = tolist([\n  \"a\",\n  \"b\",\n])\ntoken = <sensitive>\n"
@@ -181,7 +135,7 @@ fn output_human_json_and_raw() {
 
 #[test]
 fn taint_untaint_mv_rm_and_history() {
-    let dir = imported("edit");
+    let dir = imported();
     assert_eq!(
         ok(meshform(&dir, &["taint", "fake_thing.t[1]"])),
         "Resource instance fake_thing.t[1] has been marked as tainted.\n"
@@ -242,7 +196,7 @@ fn taint_untaint_mv_rm_and_history() {
 
 #[test]
 fn push_checks_lineage_and_serial() {
-    let dir = imported("push");
+    let dir = imported();
     let pulled = ok(meshform(&dir, &["state", "pull"]));
     let older = pulled.replace("\"serial\": 7", "\"serial\": 3");
     let foreign = pulled.replace("3c6f1a52-7c1e-4d1b-9a52-0d9e5e0c2f11", "other-lineage");
@@ -267,8 +221,8 @@ fn push_checks_lineage_and_serial() {
 
 #[test]
 fn a_held_lock_refuses_writers_until_force_unlock() {
-    let dir = imported("lock");
-    let mut holder = StateStore::open(&dir.db(), OpenOptions::new("apply")).unwrap();
+    let dir = imported();
+    let mut holder = StateStore::open(&db(&dir), OpenOptions::new("apply")).unwrap();
     let held = holder
         .lock(&LockRequest {
             operation: "apply".into(),
@@ -307,7 +261,7 @@ fn a_held_lock_refuses_writers_until_force_unlock() {
 
 #[test]
 fn workspaces_list_new_select_show_delete() {
-    let dir = imported("ws");
+    let dir = imported();
     assert_eq!(ok(meshform(&dir, &["workspace", "show"])), "default\n");
     let out = ok(meshform(&dir, &["workspace", "new", "staging"]));
     assert!(
@@ -351,7 +305,7 @@ fn workspaces_list_new_select_show_delete() {
 
 #[test]
 fn with_a_key_secrets_are_encrypted_and_the_key_is_required() {
-    let dir = WorkDir::new("key");
+    let dir = tempdir();
     let fixture = fixture();
     let key = [("MESHFORM_STATE_KEY", KEY)];
     ok(meshform_in(
@@ -359,7 +313,7 @@ fn with_a_key_secrets_are_encrypted_and_the_key_is_required() {
         &["state", "import-tfstate", fixture.to_str().unwrap()],
         &key,
     ));
-    let mut bytes = std::fs::read(dir.db()).unwrap();
+    let mut bytes = std::fs::read(db(&dir)).unwrap();
     bytes.extend(std::fs::read(dir.path().join(".meshform/state.db-wal")).unwrap_or_default());
     let text = String::from_utf8_lossy(&bytes);
     assert!(!text.contains("kpat_secret_tag_value"));
@@ -386,11 +340,11 @@ fn with_a_key_secrets_are_encrypted_and_the_key_is_required() {
 
 #[test]
 fn rekey_moves_the_state_to_a_new_key() {
-    let dir = imported("rekey");
+    let dir = imported();
     let new_key = [("MESHFORM_STATE_NEW_KEY", KEY)];
     let out = ok(meshform_in(&dir, &["state", "rekey"], &new_key));
     assert!(out.contains("key version 1"), "{out}");
-    let bytes = std::fs::read(dir.db()).unwrap();
+    let bytes = std::fs::read(db(&dir)).unwrap();
     assert!(!String::from_utf8_lossy(&bytes).contains("kpat_secret_tag_value"));
     let err = fails(meshform(&dir, &["output", "token"]));
     assert!(err.contains("MESHFORM_STATE_KEY"), "{err}");

@@ -112,6 +112,28 @@ fn prior_state_file(scenario: &Path, n: usize) -> Option<PathBuf> {
         .or_else(|| Some(scenario.join("start.tfstate.json")).filter(|p| p.is_file()))
 }
 
+/// The prior state of step `n`, decoded with the schemas of the providers
+/// its objects name (empty before the first step that saved a state).
+fn prior_state(scenario: &Path, n: usize, schemas: &Schemas) -> PriorState {
+    let Some(file) = prior_state_file(scenario, n) else {
+        return PriorState::default();
+    };
+    let text = std::fs::read_to_string(&file).unwrap();
+    let snapshot = meshform_state::tfstate::parse_tfstate(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let (prior, d) = from_snapshot(&snapshot, &|provider, ty, mode| {
+        let source = meshform_engine::planner::source_of_provider_reference(provider);
+        let p = schemas.provider(&source)?;
+        let s = match mode {
+            meshform_lang::addr::ResourceMode::Managed => p.resources.get(ty),
+            meshform_lang::addr::ResourceMode::Data => p.data_sources.get(ty),
+        }?;
+        Some(s.block.clone())
+    });
+    assert!(!d.has_errors(), "{}: {:#?}", file.display(), d.0);
+    prior
+}
+
 /// The fake provider of the conformance scenarios: planning from its
 /// schema, plus its one data source `fake_echo` (`result = upper(input)`).
 struct FakeFactory(SchemaOnlyFactory);
@@ -201,28 +223,7 @@ fn plan_step(scenario: &Path, n: usize, schemas: &Schemas) -> String {
             p.clone(),
         ))));
     }
-    let prior = match prior_state_file(scenario, n) {
-        Some(f) => {
-            let snapshot =
-                meshform_state::tfstate::parse_tfstate(&std::fs::read_to_string(f).unwrap())
-                    .unwrap();
-            let (prior, d) = from_snapshot(&snapshot, &|provider, ty, mode| {
-                let p = schemas.provider(&meshform_providers::provider::normalize_source(
-                    provider
-                        .trim_start_matches("provider[\"")
-                        .trim_end_matches("\"]"),
-                ))?;
-                let s = match mode {
-                    meshform_lang::addr::ResourceMode::Managed => p.resources.get(ty),
-                    meshform_lang::addr::ResourceMode::Data => p.data_sources.get(ty),
-                }?;
-                Some(s.block.clone())
-            });
-            assert!(!d.has_errors(), "{:#?}", d.0);
-            prior
-        }
-        None => PriorState::default(),
-    };
+    let prior = prior_state(scenario, n, schemas);
     let env: Vec<(String, String)> = Vec::new();
     let (raw, d) = collect_values(&module, &env, &[]);
     assert!(!d.has_errors(), "{:#?}", d.0);
@@ -538,25 +539,7 @@ fn guide_plan_step(root: &Path, scenario: &Path, n: usize) -> (String, meshform_
     let (module, diags) = meshform_config::load_module(work.path());
     assert!(!diags.has_errors(), "{:#?}", diags.0);
     let (registry, schemas) = guide_registry(root);
-    let prior = match prior_state_file(scenario, n) {
-        Some(f) => {
-            let snapshot =
-                meshform_state::tfstate::parse_tfstate(&std::fs::read_to_string(f).unwrap())
-                    .unwrap();
-            let (prior, d) = from_snapshot(&snapshot, &|provider, ty, mode| {
-                let source = meshform_engine::planner::source_of_provider_reference(provider);
-                let p = schemas.provider(&source)?;
-                let s = match mode {
-                    meshform_lang::addr::ResourceMode::Managed => p.resources.get(ty),
-                    meshform_lang::addr::ResourceMode::Data => p.data_sources.get(ty),
-                }?;
-                Some(s.block.clone())
-            });
-            assert!(!d.has_errors(), "{:#?}", d.0);
-            prior
-        }
-        None => PriorState::default(),
-    };
+    let prior = prior_state(scenario, n, &schemas);
     let (now, destroy) = plan_command(scenario, n);
     let env = vec![(
         "TF_VAR_konnect_personal_access_token".to_owned(),
