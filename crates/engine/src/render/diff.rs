@@ -760,7 +760,7 @@ impl<'a> BodyPrinter<'a> {
             } else {
                 Action::NoOp
             };
-            if action == Action::NoOp {
+            if action == Action::NoOp && !self.show_unchanged {
                 suppressed += 1;
                 continue;
             }
@@ -798,7 +798,7 @@ impl<'a> BodyPrinter<'a> {
         let mut change_shown = false;
         let mut i = 0;
         loop {
-            while i < diffs.len() && diffs[i].action == Action::NoOp {
+            while !self.show_unchanged && i < diffs.len() && diffs[i].action == Action::NoOp {
                 suppressed.push(&diffs[i]);
                 i += 1;
             }
@@ -867,7 +867,7 @@ impl<'a> BodyPrinter<'a> {
                 (Some(o), Some(n)) if equal_value_and_marks(o, n) => Action::NoOp,
                 _ => Action::Update,
             };
-            if action == Action::NoOp {
+            if action == Action::NoOp && !self.show_unchanged {
                 suppressed += 1;
                 continue;
             }
@@ -885,7 +885,7 @@ impl<'a> BodyPrinter<'a> {
             self.out.push_str(&indent(key_len - k.len()));
             self.out.push_str(" = ");
             match action {
-                Action::Create => {
+                Action::Create | Action::NoOp => {
                     if nv.is_sensitive() {
                         self.out.push_str("(sensitive)");
                     } else {
@@ -939,7 +939,7 @@ impl<'a> BodyPrinter<'a> {
                 (Some(o), Some(n)) if equal_value_and_marks(o, n) => Action::NoOp,
                 _ => Action::Update,
             };
-            if action == Action::NoOp {
+            if action == Action::NoOp && !self.show_unchanged {
                 suppressed += 1;
                 continue;
             }
@@ -950,7 +950,7 @@ impl<'a> BodyPrinter<'a> {
             self.out.push_str(&indent(key_len - k.len()));
             self.out.push_str(" = ");
             match (action, o, n) {
-                (Action::Create, _, Some(n)) => self.write_value(n, action, ind + 4),
+                (Action::Create | Action::NoOp, _, Some(n)) => self.write_value(n, action, ind + 4),
                 (Action::Delete, Some(o), _) => {
                     let null = Value::null(o.ty());
                     self.write_value_diff(o, &null, ind + 4, path);

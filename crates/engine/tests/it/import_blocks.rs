@@ -497,3 +497,53 @@ import {{
         "{errors:#?}"
     );
 }
+
+/// `time_static.t` as imported, with `triggers` set to `triggers`.
+fn with_triggers(imported: &Value, triggers: &[(&str, &str)]) -> Value {
+    let mut attrs = imported.as_entries().expect("an object").clone();
+    attrs.insert(
+        "triggers".into(),
+        Value::map(
+            meshform_lang::Type::String,
+            triggers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::string(*v)))
+                .collect(),
+        ),
+    );
+    Value::object(attrs)
+}
+
+#[test]
+fn an_update_of_an_import_shows_unchanged_attributes_and_elements_too() {
+    let (p, _) = plan_of(IMPORT_BY_VARIABLE, &PriorState::default(), false);
+    let imported = p.changes[0].before.clone();
+    let mut update = p.clone();
+    let c = &mut update.changes[0];
+    c.action = Action::Update;
+    c.before = with_triggers(&imported, &[("a", "1"), ("b", "2")]);
+    c.after = with_triggers(&imported, &[("a", "1"), ("b", "3")]);
+    let text = rendered(&update);
+    assert!(
+        text.contains(&format!(
+            "  # time_static.t will be updated in-place\n  # (imported from \"{ID}\")\n  ~ resource \"time_static\" \"t\" {{\n"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("        day      = 2\n"), "{text}");
+    assert!(text.contains("            \"a\" = \"1\"\n"), "{text}");
+    assert!(
+        text.contains("          ~ \"b\" = \"2\" -> \"3\"\n"),
+        "{text}"
+    );
+    assert!(!text.contains("unchanged"), "{text}");
+    assert!(
+        text.contains("Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.\n"),
+        "{text}"
+    );
+    // Without the import, unchanged parts stay hidden as before.
+    update.changes[0].importing = None;
+    let text = rendered(&update);
+    assert!(text.contains("unchanged attributes hidden"), "{text}");
+    assert!(text.contains("unchanged element hidden"), "{text}");
+}
