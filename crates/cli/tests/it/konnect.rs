@@ -759,6 +759,22 @@ fn objects_made_elsewhere_are_imported_and_then_managed() {
     );
     konnect.assert_no_changes(d);
 
+    // A configuration that leaves the server's label out plans its removal
+    // once; after that apply, the label Konnect keeps adding is no drift.
+    let server_label = "  labels = {\n    \"kuma.io/mesh\" = konnect_mesh.mesh.name\n  }\n";
+    assert!(config.contains(server_label));
+    write_config(d, &config.replace(server_label, ""));
+    let r = konnect.meshform(d, &["plan", "-detailed-exitcode", "-input=false"]);
+    assert_eq!(r.code, 2, "{}", r.text());
+    assert!(
+        r.stdout
+            .contains("konnect_mesh_timeout.timeout will be updated in-place"),
+        "{}",
+        r.text()
+    );
+    konnect.apply(d);
+    konnect.assert_no_changes(d);
+
     // An import of an object that does not exist is an error and saves nothing.
     let r = konnect.meshform(
         d,
