@@ -4,13 +4,9 @@
 //! IDs not known until apply and `-offline` are errors.
 
 use std::path::Path;
-use std::process::Command;
 
-use meshform_sandbox::{Sandbox, SandboxConfig};
-use serde_json::Value as Json;
-
-/// A personal access token the sandbox is told to accept.
-const TOKEN: &str = "kpat_meshformimportblocks000000000000000000000000000000";
+use crate::konnect::{self, state_list, Konnect};
+use crate::support::{self, Run};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(meshform_testkit::testdata(&format!("import-blocks/{name}")))
@@ -20,119 +16,40 @@ fn fixture(name: &str) -> String {
 /// A working directory holding `main.tf` = the guide's provider setup +
 /// the fixture `name`.
 fn workdir(name: &str) -> tempfile::TempDir {
-    let providers = std::fs::read_to_string(meshform_testkit::testdata("e2e/guide/providers.tf"))
-        .expect("providers.tf fixture");
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("main.tf"),
-        format!("{providers}\n{}", fixture(name)),
-    )
-    .expect("main.tf written");
-    dir
+    konnect::workdir(&fixture(name))
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn text(&self) -> String {
-        format!(
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
+/// `meshform -chdir=dir ARGS` against the sandbox, with `TF_VAR_cp_id`
+/// set when given.
+fn meshform(konnect: &Konnect, dir: &Path, cp_id: Option<&str>, args: &[&str]) -> Run {
+    let mut cmd = konnect.command(dir, args);
+    if let Some(id) = cp_id {
+        cmd.env("TF_VAR_cp_id", id);
     }
-}
-
-struct Konnect {
-    sandbox: Sandbox,
-}
-
-impl Konnect {
-    fn start() -> Konnect {
-        let sandbox = Sandbox::start(SandboxConfig {
-            personal_access_tokens: vec![TOKEN.to_owned()],
-            ..SandboxConfig::default()
-        })
-        .expect("the sandbox starts");
-        Konnect { sandbox }
-    }
-
-    /// `meshform -chdir=dir ARGS` against this sandbox, with
-    /// `TF_VAR_cp_id` set when given.
-    fn meshform(&self, dir: &Path, cp_id: Option<&str>, args: &[&str]) -> Run {
-        let url = self.sandbox.konnect_url();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshform"));
-        cmd.arg(format!("-chdir={}", dir.display()))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("TF_VAR_konnect_server_url", url)
-            .env("TF_VAR_konnect_personal_access_token", TOKEN)
-            .env("MESHFORM_KONNECT_IDENTITY_URL", url)
-            .env_remove("MESHFORM_PROVIDER_SCHEMAS")
-            .env_remove("KONNECT_TOKEN")
-            .env_remove("KONNECT_SPAT")
-            .env_remove("KONNECT_SERVER_URL");
-        if let Some(id) = cp_id {
-            cmd.env("TF_VAR_cp_id", id);
-        }
-        let out = cmd.output().expect("the binary runs");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// GET on the sandbox's own API.
-    fn get(&self, path: &str) -> (u16, Json) {
-        let response = reqwest::blocking::Client::new()
-            .get(format!("{}{}", self.sandbox.konnect_url(), path))
-            .bearer_auth(TOKEN)
-            .send()
-            .expect("the sandbox answers");
-        let status = response.status().as_u16();
-        let body = response.text().unwrap_or_default();
-        (status, serde_json::from_str(&body).unwrap_or(Json::Null))
-    }
-
-    /// The names of every control plane the sandbox holds.
-    fn control_plane_names(&self) -> Vec<String> {
-        let (status, body) = self.get("/v1/mesh/control-planes?page[size]=100");
-        assert_eq!(status, 200, "{body}");
-        body["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|cp| cp["name"].as_str().map(str::to_owned))
-            .collect()
-    }
-
-    /// `state list`, one address a line.
-    fn state_list(&self, dir: &Path) -> Vec<String> {
-        let r = self.meshform(dir, None, &["state", "list"]);
-        assert_eq!(r.code, 0, "{}", r.text());
-        r.stdout.lines().map(str::to_owned).collect()
-    }
+    support::run(&mut cmd)
 }
 
 /// `meshform ARGS` in `dir` with `TF_VAR_cp_id` set.
 fn with_cp_id(konnect: &Konnect, dir: &Path, cp_id: &str, args: &[&str]) -> Run {
-    konnect.meshform(dir, Some(cp_id), args)
+    meshform(konnect, dir, Some(cp_id), args)
+}
+
+/// The names of every control plane the sandbox holds, sorted.
+fn control_plane_names(konnect: &Konnect) -> Vec<String> {
+    Konnect::names(&konnect.control_planes())
 }
 
 /// A control plane made by another working directory; its ID.
 fn control_plane_made_elsewhere(konnect: &Konnect) -> (tempfile::TempDir, String) {
     let maker = workdir("control-plane.tf");
-    let r = konnect.meshform(
+    let r = meshform(
+        konnect,
         maker.path(),
         None,
         &["apply", "-auto-approve", "-input=false"],
     );
     assert_eq!(r.code, 0, "{}", r.text());
-    let r = konnect.meshform(maker.path(), None, &["output", "-raw", "cp_id"]);
+    let r = meshform(konnect, maker.path(), None, &["output", "-raw", "cp_id"]);
     assert_eq!(r.code, 0, "{}", r.text());
     (maker, r.stdout.trim().to_owned())
 }
@@ -192,9 +109,12 @@ fn an_import_block_adopts_a_control_plane_made_elsewhere() {
         "{}",
         r.text()
     );
-    assert_eq!(konnect.state_list(d), vec!["konnect_mesh_control_plane.cp"]);
+    assert_eq!(
+        state_list(&konnect, d),
+        vec!["konnect_mesh_control_plane.cp"]
+    );
     // Adopted, not created: still the one control plane.
-    assert_eq!(konnect.control_plane_names(), vec!["imported-cp"]);
+    assert_eq!(control_plane_names(&konnect), vec!["imported-cp"]);
 
     // Managed now: the import block does nothing more.
     let r = with_cp_id(
@@ -266,7 +186,7 @@ fn an_imported_control_plane_that_differs_is_updated_in_place() {
     let (status, cp) = konnect.get(&format!("/v1/mesh/control-planes/{cp_id}"));
     assert_eq!(status, 200, "{cp}");
     assert_eq!(cp["description"], "managed here now");
-    assert_eq!(konnect.control_plane_names(), vec!["imported-cp"]);
+    assert_eq!(control_plane_names(&konnect), vec!["imported-cp"]);
 
     let r = with_cp_id(
         &konnect,
@@ -283,7 +203,7 @@ fn an_import_target_the_configuration_lacks_is_an_error_at_to() {
     let dir = workdir("missing-target.tf");
     let d = dir.path();
     for args in [vec!["validate"], vec!["plan", "-input=false"]] {
-        let r = konnect.meshform(d, None, &args);
+        let r = meshform(&konnect, d, None, &args);
         assert_eq!(r.code, 1, "{args:?}:\n{}", r.text());
         assert!(
             r.stderr
@@ -297,14 +217,14 @@ fn an_import_target_the_configuration_lacks_is_an_error_at_to() {
             r.text()
         );
     }
-    assert!(konnect.control_plane_names().is_empty());
+    assert!(control_plane_names(&konnect).is_empty());
 }
 
 #[test]
 fn an_import_id_not_known_until_apply_is_an_error() {
     let konnect = Konnect::start();
     let dir = workdir("unknown-id.tf");
-    let r = konnect.meshform(dir.path(), None, &["plan", "-input=false"]);
+    let r = meshform(&konnect, dir.path(), None, &["plan", "-input=false"]);
     assert_eq!(r.code, 1, "{}", r.text());
     assert!(
         r.stderr.contains("Error: Invalid import id argument")
@@ -334,7 +254,7 @@ fn an_offline_plan_refuses_to_import_and_says_why() {
     );
     assert!(r.stderr.contains("without -offline"), "{}", r.text());
     assert!(
-        konnect.state_list(dir.path()).is_empty(),
+        state_list(&konnect, dir.path()).is_empty(),
         "nothing is saved"
     );
 }
