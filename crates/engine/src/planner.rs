@@ -1696,7 +1696,7 @@ impl Walker<'_, '_> {
             Diagnostic::error(
                 "Cannot import non-existent remote object",
                 format!(
-                    "While attempting to import an existing object to {addr:?}, the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct and that it is associated with the provider's configured region or endpoint, or use \"meshform apply\" to create a new remote object for this resource."
+                    "While attempting to import an existing object to \"{addr}\", the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct and that it is associated with the provider's configured region or endpoint, or use \"meshform apply\" to create a new remote object for this resource."
                 ),
             )
             .with_subject(target.to_range.clone())

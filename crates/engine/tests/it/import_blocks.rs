@@ -547,3 +547,90 @@ fn an_update_of_an_import_shows_unchanged_attributes_and_elements_too() {
     assert!(text.contains("unchanged attributes hidden"), "{text}");
     assert!(text.contains("unchanged element hidden"), "{text}");
 }
+
+/// The time provider, except that every object is gone by the time it is
+/// read: an import finds an ID the remote API no longer has.
+struct GoneAfterImport(TimeFactory);
+
+struct GoneProvider(Arc<dyn meshform_providers::provider::Provider>);
+
+impl meshform_providers::provider::ProviderFactory for GoneAfterImport {
+    fn source(&self) -> &str {
+        self.0.source()
+    }
+    fn version(&self) -> &str {
+        self.0.version()
+    }
+    fn schema(&self) -> Arc<meshform_lang::schema::ProviderSchema> {
+        self.0.schema()
+    }
+    fn configure(
+        &self,
+        req: meshform_providers::provider::ConfigureRequest,
+    ) -> Result<Arc<dyn meshform_providers::provider::Provider>, Diagnostics> {
+        Ok(Arc::new(GoneProvider(self.0.configure(req)?)))
+    }
+}
+
+#[async_trait::async_trait]
+impl meshform_providers::provider::Provider for GoneProvider {
+    async fn plan_resource_change(
+        &self,
+        req: meshform_providers::provider::PlanResourceChangeRequest,
+    ) -> meshform_providers::provider::PlanResourceChangeResponse {
+        self.0.plan_resource_change(req).await
+    }
+    async fn apply_resource_change(
+        &self,
+        req: meshform_providers::provider::ApplyResourceChangeRequest,
+    ) -> meshform_providers::provider::ApplyResourceChangeResponse {
+        self.0.apply_resource_change(req).await
+    }
+    async fn read_resource(
+        &self,
+        _req: meshform_providers::provider::ReadResourceRequest,
+    ) -> meshform_providers::provider::ReadResourceResponse {
+        meshform_providers::provider::ReadResourceResponse::default()
+    }
+    async fn import_resource_state(
+        &self,
+        req: meshform_providers::provider::ImportResourceStateRequest,
+    ) -> meshform_providers::provider::ImportResourceStateResponse {
+        self.0.import_resource_state(req).await
+    }
+    async fn read_data_source(
+        &self,
+        req: meshform_providers::provider::ReadDataSourceRequest,
+    ) -> meshform_providers::provider::ReadDataSourceResponse {
+        self.0.read_data_source(req).await
+    }
+}
+
+#[test]
+fn an_object_the_provider_cannot_read_after_import_is_an_error_at_to() {
+    let (dir, module) = load(IMPORT_BY_VARIABLE);
+    let mut registry = ProviderRegistry::new();
+    registry.register(Arc::new(GoneAfterImport(TimeFactory::new())));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (p, d) = rt.block_on(plan(
+        &module,
+        &PriorState::default(),
+        &registry,
+        &options(dir.path(), false),
+    ));
+    let errors: Vec<&meshform_lang::Diagnostic> = d.0.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        errors[0].summary,
+        "Cannot import non-existent remote object"
+    );
+    assert!(
+        errors[0].detail.contains("\"time_static.t\""),
+        "{errors:#?}"
+    );
+    let subject = errors[0].subject.clone().expect("points at the block");
+    assert_eq!(subject.start.line, 16, "{subject:?}");
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+}
