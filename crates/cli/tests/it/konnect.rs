@@ -10,9 +10,7 @@ use std::process::Command;
 use meshform_sandbox::{FaultConfig, Sandbox, SandboxConfig, ThrottleConfig};
 use serde_json::Value as Json;
 
-use crate::support;
-/// The shared result of a run, under the name the Konnect modules import.
-pub use crate::support::Run;
+use crate::support::{self, Run};
 
 /// The personal access token the sandbox accepts.
 pub const TOKEN: &str = "kpat_meshformclitest00000000000000000000000000000000000";
