@@ -221,7 +221,7 @@ fn convert_data(
                 _ => return Err(ConvertError::mismatch(path, "object required")),
             };
             let mut out = BTreeMap::new();
-            for (name, w) in attrs {
+            for (name, w) in attrs.iter() {
                 match items.get(name) {
                     Some(item) => {
                         path.push(PathStep::Attr(name.clone()));
@@ -338,7 +338,7 @@ pub fn conversion_type(from: &Type, want: &Type) -> Option<Type> {
             },
         ) => {
             let mut out = BTreeMap::new();
-            for (name, w) in wa {
+            for (name, w) in wa.iter() {
                 match fa.get(name) {
                     Some(f) => {
                         out.insert(name.clone(), conversion_type(f, w)?);

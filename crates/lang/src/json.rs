@@ -272,7 +272,7 @@ fn from_json_at(
                 return Err(mismatch(path, ty, "an object is required"));
             };
             let mut out = BTreeMap::new();
-            for (name, t) in attrs {
+            for (name, t) in attrs.iter() {
                 path.push(PathStep::Attr(name.clone()));
                 let v = match m.get(name) {
                     Some(item) => from_json_at(item, t, path)?,

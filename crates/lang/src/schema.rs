@@ -559,7 +559,7 @@ impl NestedType {
         } else {
             Default::default()
         };
-        let object = Type::Object { attrs, optional };
+        let object = Type::object_with_optional(attrs, optional);
         match self.nesting {
             Nesting::Single | Nesting::Group => object,
             Nesting::List => Type::list(object),

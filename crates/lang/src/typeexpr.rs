@@ -274,7 +274,7 @@ impl Parser<'_> {
                         } else {
                             Some(defaults)
                         };
-                        Ok((Type::Object { attrs, optional }, defaults))
+                        Ok((Type::object_with_optional(attrs, optional), defaults))
                     }
                     "optional" => Err(self.error(
                         "Invalid type specification",

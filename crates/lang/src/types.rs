@@ -3,22 +3,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
-/// A Terraform type.
+/// A Terraform type. The parts of a structural or collection type are
+/// shared, so a copy costs a reference count, not a walk of the type: every
+/// null and unknown value carries its type, and provider schemas nest deep.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Type {
     String,
     Number,
     Bool,
-    List(Box<Type>),
-    Set(Box<Type>),
-    Map(Box<Type>),
+    List(Arc<Type>),
+    Set(Arc<Type>),
+    Map(Arc<Type>),
     Tuple(Vec<Type>),
     /// Attributes in name order. `optional` names the attributes a type
     /// constraint marked `optional(...)`; in a value's type it is empty.
     Object {
-        attrs: BTreeMap<String, Type>,
-        optional: BTreeSet<String>,
+        attrs: Arc<BTreeMap<String, Type>>,
+        optional: Arc<BTreeSet<String>>,
     },
     /// The pseudo-type `any`: a placeholder for a type not known yet.
     Dynamic,
@@ -26,18 +29,25 @@ pub enum Type {
 
 impl Type {
     pub fn list(element: Type) -> Type {
-        Type::List(Box::new(element))
+        Type::List(Arc::new(element))
     }
     pub fn set(element: Type) -> Type {
-        Type::Set(Box::new(element))
+        Type::Set(Arc::new(element))
     }
     pub fn map(element: Type) -> Type {
-        Type::Map(Box::new(element))
+        Type::Map(Arc::new(element))
     }
     pub fn object(attrs: impl IntoIterator<Item = (String, Type)>) -> Type {
         Type::Object {
-            attrs: attrs.into_iter().collect(),
-            optional: BTreeSet::new(),
+            attrs: Arc::new(attrs.into_iter().collect()),
+            optional: Arc::default(),
+        }
+    }
+    /// An object type whose `optional` attributes a type constraint marked.
+    pub fn object_with_optional(attrs: BTreeMap<String, Type>, optional: BTreeSet<String>) -> Type {
+        Type::Object {
+            attrs: Arc::new(attrs),
+            optional: Arc::new(optional),
         }
     }
 
@@ -140,7 +150,7 @@ impl Type {
                                 .collect::<Result<_, _>>()?,
                             _ => BTreeSet::new(),
                         };
-                        Ok(Type::Object { attrs, optional })
+                        Ok(Type::object_with_optional(attrs, optional))
                     }
                     _ => Err(bad()),
                 }

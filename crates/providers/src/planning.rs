@@ -79,7 +79,7 @@ fn block_value_type(b: &NestedBlock) -> Type {
     let mut wrapper = Block::default();
     wrapper.block_types.insert("b".into(), b.clone());
     match wrapper.implied_type() {
-        Type::Object { mut attrs, .. } => attrs.remove("b").unwrap_or(Type::Dynamic),
+        Type::Object { attrs, .. } => attrs.get("b").cloned().unwrap_or(Type::Dynamic),
         other => other,
     }
 }

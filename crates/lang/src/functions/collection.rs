@@ -374,7 +374,7 @@ fn concat(a: &Args<'_, '_>) -> FnResult {
                 .map(|v| convert(v, &et))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| FnError::call(e.to_string()))?;
-            return Ok(Value::list(*et, out).mark_sensitive_if(marked));
+            return Ok(Value::list((*et).clone(), out).mark_sensitive_if(marked));
         }
     }
     Ok(Value::tuple(items).mark_sensitive_if(marked))
@@ -639,7 +639,7 @@ fn merge(a: &Args<'_, '_>) -> FnResult {
     let first = a.values.first().map(Value::ty);
     let same = a.values.iter().all(|v| Some(v.ty()) == first);
     if let (true, Some(Type::Map(et))) = (same, first) {
-        return Ok(Value::map(*et, out).mark_sensitive_if(marked));
+        return Ok(Value::map((*et).clone(), out).mark_sensitive_if(marked));
     }
     Ok(Value::object(out).mark_sensitive_if(marked))
 }

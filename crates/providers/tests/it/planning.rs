@@ -43,7 +43,7 @@ fn object_from(block: &Block, json: &Json, unknown: &Json, null_computed: bool) 
         return None;
     };
     let mut out = std::collections::BTreeMap::new();
-    for (name, ty) in &types {
+    for (name, ty) in types.iter() {
         let computed = block.attributes.get(name).is_some_and(|a| a.computed);
         let u = &unknown[name.as_str()];
         let v = if null_computed && computed {
@@ -261,7 +261,7 @@ fn config_from(block: &Block, json: &Json, unknown: &Json) -> Option<Value> {
         return None;
     };
     let mut out = std::collections::BTreeMap::new();
-    for (name, ty) in &types {
+    for (name, ty) in types.iter() {
         let attr = &block.attributes[name];
         let u = &unknown[name.as_str()];
         let v = if attr.computed && (!attr.optional || *u == Json::Bool(true)) {
