@@ -212,10 +212,28 @@ impl<'a> Evaluator<'a> {
             }
             Expression::FuncCall(call) => self.eval_call(call, span),
             Expression::Traversal(t) => {
-                let base = self.eval(&t.expr)?;
                 let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
                 let spans: Vec<Option<Range<usize>>> =
                     t.operators.iter().map(|o| o.span()).collect();
+                // `konnect_mesh.mesh.name` only needs the one attribute:
+                // follow plain steps by reference and copy what they reach,
+                // not the whole object behind the name.
+                if let Expression::Variable(v) = &t.expr {
+                    if let Some(root) = self.lookup(v.as_str()) {
+                        let (reached, taken) = follow_plain_steps(root, &ops);
+                        if taken > 0 {
+                            let base = reached.clone();
+                            return self.apply_operators(
+                                base,
+                                &ops[taken..],
+                                &spans[taken..],
+                                span,
+                                None,
+                            );
+                        }
+                    }
+                }
+                let base = self.eval(&t.expr)?;
                 self.apply_operators(base, &ops, &spans, span, root_name(&t.expr))
             }
             Expression::UnaryOp(op) => {
@@ -864,6 +882,35 @@ pub(crate) fn iteration_pairs(v: &Value) -> Option<Vec<(Value, Value)>> {
 }
 
 /// `v.name`.
+/// Follows the leading attribute and literal index steps of a traversal
+/// that cannot fail or change marks (present keys of known, unmarked
+/// objects, maps, lists and tuples). Returns where they lead and how many
+/// steps were taken; the rest goes through the full rules.
+fn follow_plain_steps<'v>(mut cur: &'v Value, ops: &[&TraversalOperator]) -> (&'v Value, usize) {
+    let mut taken = 0;
+    for op in ops {
+        if cur.is_sensitive() {
+            break;
+        }
+        let next = match (op, cur.data()) {
+            (TraversalOperator::GetAttr(name), Data::Object(attrs)) => attrs.get(name.as_str()),
+            (TraversalOperator::GetAttr(name), Data::Map(_, items)) => items.get(name.as_str()),
+            (TraversalOperator::LegacyIndex(n), Data::List(_, items) | Data::Tuple(items)) => {
+                usize::try_from(*n.value()).ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        };
+        match next {
+            Some(v) => {
+                cur = v;
+                taken += 1;
+            }
+            None => break,
+        }
+    }
+    (cur, taken)
+}
+
 pub(crate) fn get_attr(
     v: &Value,
     name: &str,
