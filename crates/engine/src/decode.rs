@@ -1119,15 +1119,43 @@ pub fn attribute_constraint(attr: &Attribute) -> Type {
 
 /// A type as values have it: without `optional(...)` markers.
 pub fn value_type(t: &Type) -> Type {
+    without_markers(t).unwrap_or_else(|| t.clone())
+}
+
+/// `t` without `optional(...)` markers, or `None` when it has none (the
+/// common case: then the shared type is reused rather than rebuilt).
+fn without_markers(t: &Type) -> Option<Type> {
     match t {
-        Type::List(e) => Type::list(value_type(e)),
-        Type::Set(e) => Type::set(value_type(e)),
-        Type::Map(e) => Type::map(value_type(e)),
-        Type::Tuple(es) => Type::Tuple(es.iter().map(value_type).collect()),
-        Type::Object { attrs, .. } => {
-            Type::object(attrs.iter().map(|(k, t)| (k.clone(), value_type(t))))
+        Type::List(e) => without_markers(e).map(Type::list),
+        Type::Set(e) => without_markers(e).map(Type::set),
+        Type::Map(e) => without_markers(e).map(Type::map),
+        Type::Tuple(es) => {
+            let changed: Vec<Option<Type>> = es.iter().map(without_markers).collect();
+            if changed.iter().all(Option::is_none) {
+                return None;
+            }
+            Some(Type::Tuple(
+                changed
+                    .into_iter()
+                    .zip(es.iter())
+                    .map(|(c, e)| c.unwrap_or_else(|| e.clone()))
+                    .collect(),
+            ))
         }
-        other => other.clone(),
+        Type::Object { attrs, optional } => {
+            let changed: Vec<(&String, Option<Type>)> = attrs
+                .iter()
+                .map(|(k, t)| (k, without_markers(t)))
+                .collect();
+            if optional.is_empty() && changed.iter().all(|(_, c)| c.is_none()) {
+                return None;
+            }
+            Some(Type::object(changed.into_iter().map(|(k, c)| {
+                let t = c.unwrap_or_else(|| attrs[k].clone());
+                (k.clone(), t)
+            })))
+        }
+        _ => None,
     }
 }
 

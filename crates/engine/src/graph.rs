@@ -5,7 +5,7 @@
 //! Building the graph also checks every reference statically ("Reference to
 //! undeclared resource"), and a cycle is reported naming all its members.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -58,6 +58,9 @@ impl fmt::Display for Node {
 pub struct Graph {
     pub graph: DiGraph<Node, ()>,
     index: HashMap<Node, NodeIndex>,
+    /// The edges already present: petgraph's `find_edge` walks all of a
+    /// node's edges, and a mesh can have ten thousand policies.
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl Graph {
@@ -74,13 +77,19 @@ impl Graph {
         i
     }
 
+    fn add_ref(&mut self, n: &Node) -> NodeIndex {
+        match self.index.get(n) {
+            Some(i) => *i,
+            None => self.add(n.clone()),
+        }
+    }
+
+    /// Adds `from → to` once. A self-reference is kept: it is a cycle of
+    /// one, to be reported.
     fn edge(&mut self, from: &Node, to: &Node) {
-        let (a, b) = (self.add(from.clone()), self.add(to.clone()));
-        if a != b && self.graph.find_edge(a, b).is_none() {
+        let (a, b) = (self.add_ref(from), self.add_ref(to));
+        if self.edges.insert((a, b)) {
             self.graph.add_edge(a, b, ());
-        } else if a == b {
-            // A self-reference is a cycle of one; keep it so it is reported.
-            self.graph.update_edge(a, b, ());
         }
     }
 
