@@ -18,6 +18,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Plans allocate many small values (every null carries its type); mimalloc
+// serves them markedly faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Options that apply to every command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Globals {
