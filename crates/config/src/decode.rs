@@ -56,10 +56,12 @@ impl RawBlock {
 }
 
 /// Splits a file into its top-level blocks, reporting top-level arguments.
-pub fn raw_blocks(file: &Arc<SourceFile>, body: &Body, diags: &mut Diagnostics) -> Vec<RawBlock> {
+pub fn raw_blocks(file: &Arc<SourceFile>, body: Body, diags: &mut Diagnostics) -> Vec<RawBlock> {
     let range = |span: Option<std::ops::Range<usize>>| file.range(span.unwrap_or(0..0));
     let mut out = Vec::new();
-    for structure in body.iter() {
+    // The body is taken apart rather than copied: expressions move into
+    // the module, which matters for configurations of thousands of blocks.
+    for structure in body {
         match structure {
             Structure::Attribute(a) => {
                 let name = a.key.as_str();
@@ -71,14 +73,18 @@ pub fn raw_blocks(file: &Arc<SourceFile>, body: &Body, diags: &mut Diagnostics) 
                     .with_subject(range(a.key.span())),
                 );
             }
-            Structure::Block(b) => out.push(RawBlock {
-                ty: b.ident.as_str().to_owned(),
-                labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
-                label_ranges: b.labels.iter().map(|l| range(l.span())).collect(),
-                content: content_of(file, &b.body, range(b.span()), diags),
-                def_range: def_range(file, b),
-                type_range: range(b.ident.span()),
-            }),
+            Structure::Block(b) => {
+                let def_range = def_range(file, &b);
+                let whole = range(b.span());
+                out.push(RawBlock {
+                    ty: b.ident.as_str().to_owned(),
+                    labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
+                    label_ranges: b.labels.iter().map(|l| range(l.span())).collect(),
+                    def_range,
+                    type_range: range(b.ident.span()),
+                    content: content_of(file, b.body, whole, diags),
+                })
+            }
         }
     }
     out
@@ -100,24 +106,26 @@ fn def_range(file: &SourceFile, b: &Block) -> SourceRange {
 /// attributes set twice.
 fn content_of(
     file: &Arc<SourceFile>,
-    body: &Body,
+    body: Body,
     range: SourceRange,
     diags: &mut Diagnostics,
 ) -> Content {
     let span_range = |span: Option<std::ops::Range<usize>>| file.range(span.unwrap_or(0..0));
     let mut content = Content::empty(range);
-    for s in body.iter() {
+    for s in body {
         match s {
             Structure::Attribute(a) => {
                 let name = a.key.as_str().to_owned();
+                let range = span_range(a.span());
+                let name_range = span_range(a.key.span());
                 let attr = Attr {
                     name: name.clone(),
                     expr: Expr {
-                        expr: a.value.clone(),
+                        expr: a.value,
                         file: file.clone(),
                     },
-                    range: span_range(a.span()),
-                    name_range: span_range(a.key.span()),
+                    range,
+                    name_range,
                 };
                 if let Some(prev) = content.attrs.get(&name) {
                     let prev_at = format!(
@@ -140,13 +148,17 @@ fn content_of(
                 content.attrs.insert(name, attr);
             }
             Structure::Block(nb) => {
-                let body = content_of(file, &nb.body, span_range(nb.span()), diags);
+                let def_range = def_range(file, &nb);
+                let type_range = span_range(nb.ident.span());
+                let labels = nb.labels.iter().map(|l| l.as_str().to_owned()).collect();
+                let ty = nb.ident.as_str().to_owned();
+                let whole = span_range(nb.span());
                 content.blocks.push(NestedBlock {
-                    ty: nb.ident.as_str().to_owned(),
-                    labels: nb.labels.iter().map(|l| l.as_str().to_owned()).collect(),
-                    body,
-                    def_range: def_range(file, nb),
-                    type_range: span_range(nb.ident.span()),
+                    ty,
+                    labels,
+                    body: content_of(file, nb.body, whole, diags),
+                    def_range,
+                    type_range,
                 });
             }
         }

@@ -72,7 +72,7 @@ fn load_module_inner(root: &Path, dir: &Path, diags: &mut Diagnostics, depth: us
             continue;
         };
         primary.sources.push(file.clone());
-        let raw = decode::raw_blocks(&file, &body, diags);
+        let raw = decode::raw_blocks(&file, body, diags);
         if syntax::is_override_file(&path) {
             overrides.extend(raw);
         } else {

@@ -133,8 +133,7 @@ fn convert_data(
         }
         _ => {}
     }
-    let have = value.ty();
-    if have == *want {
+    if value.has_type(want) {
         return Ok(value.clone().unmark());
     }
     match want {

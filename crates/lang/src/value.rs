@@ -149,6 +149,31 @@ impl Value {
         }
     }
 
+    /// Whether `self.ty() == *t`, found without building the type.
+    pub fn has_type(&self, t: &Type) -> bool {
+        match (&self.data, t) {
+            (Data::Null(a) | Data::Unknown(a), t) => a == t,
+            (Data::String(_), Type::String)
+            | (Data::Number(_), Type::Number)
+            | (Data::Bool(_), Type::Bool) => true,
+            (Data::List(e, _), Type::List(w))
+            | (Data::Set(e, _), Type::Set(w))
+            | (Data::Map(e, _), Type::Map(w)) => e == &**w,
+            (Data::Tuple(items), Type::Tuple(ws)) => {
+                items.len() == ws.len() && items.iter().zip(ws).all(|(v, w)| v.has_type(w))
+            }
+            (Data::Object(items), Type::Object { attrs, optional }) => {
+                optional.is_empty()
+                    && items.len() == attrs.len()
+                    && items
+                        .iter()
+                        .zip(attrs.iter())
+                        .all(|((k, v), (kw, w))| k == kw && v.has_type(w))
+            }
+            _ => false,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self.data, Data::Null(_))
     }

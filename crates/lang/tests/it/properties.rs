@@ -64,3 +64,29 @@ proptest! {
         prop_assert_eq!(convert(&set, &set.ty()).unwrap(), set);
     }
 }
+
+fn arbitrary_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        "[a-c]{0,2}".prop_map(Value::string),
+        any::<i32>().prop_map(|i| Value::number(Number::from_i64(i.into()))),
+        any::<bool>().prop_map(Value::bool),
+        Just(Value::null(Type::String)),
+        Just(Value::unknown(Type::list(Type::Number))),
+        proptest::collection::vec("[a-b]{0,1}".prop_map(Value::string), 0..3)
+            .prop_map(|items| Value::list(Type::String, items)),
+    ];
+    leaf.prop_recursive(3, 24, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::tuple),
+            proptest::collection::btree_map("[a-c]", inner, 0..3).prop_map(Value::object),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn has_type_agrees_with_the_built_type(a in arbitrary_value(), b in arbitrary_value()) {
+        prop_assert!(a.has_type(&a.ty()));
+        prop_assert_eq!(a.has_type(&b.ty()), a.ty() == b.ty());
+    }
+}
