@@ -222,7 +222,7 @@ pub async fn plan(
     registry: &ProviderRegistry,
     opts: &PlanOptions,
 ) -> (Plan, Diagnostics) {
-    let (p, d, _) = walk(root, prior, registry, opts, None).await;
+    let (p, d, _) = walk(root, prior, registry, opts, None, false).await;
     (p, d)
 }
 
@@ -236,7 +236,7 @@ pub async fn console_names(
     registry: &ProviderRegistry,
     opts: &PlanOptions,
 ) -> (BTreeMap<String, Value>, Diagnostics) {
-    let (_, d, names) = walk(root, prior, registry, opts, None).await;
+    let (_, d, names) = walk(root, prior, registry, opts, None, true).await;
     (names, d)
 }
 
@@ -251,7 +251,7 @@ pub async fn apply(
     opts: &PlanOptions,
     target: ApplyTarget<'_>,
 ) -> (Plan, Diagnostics) {
-    let (p, d, _) = walk(root, prior, registry, opts, Some(target)).await;
+    let (p, d, _) = walk(root, prior, registry, opts, Some(target), false).await;
     (p, d)
 }
 
@@ -261,6 +261,7 @@ async fn walk(
     registry: &ProviderRegistry,
     opts: &PlanOptions,
     applying: Option<ApplyTarget<'_>>,
+    want_names: bool,
 ) -> (Plan, Diagnostics, BTreeMap<String, Value>) {
     let (graph, diags) = graph::build(root);
     let (moved_prior, moves, move_diags) = apply_moved_blocks(root, prior);
@@ -374,7 +375,13 @@ async fn walk(
     }
     let outputs = w.output_changes();
     w.commit_outputs(&outputs);
-    let names = w.root_names();
+    // Only `console` evaluates against the names; building them copies
+    // every value in the root module.
+    let names = if want_names {
+        w.root_names()
+    } else {
+        BTreeMap::new()
+    };
     (w.finish(outputs), w.diags, names)
 }
 
