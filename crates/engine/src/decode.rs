@@ -1143,10 +1143,8 @@ fn without_markers(t: &Type) -> Option<Type> {
             ))
         }
         Type::Object { attrs, optional } => {
-            let changed: Vec<(&String, Option<Type>)> = attrs
-                .iter()
-                .map(|(k, t)| (k, without_markers(t)))
-                .collect();
+            let changed: Vec<(&String, Option<Type>)> =
+                attrs.iter().map(|(k, t)| (k, without_markers(t))).collect();
             if optional.is_empty() && changed.iter().all(|(_, c)| c.is_none()) {
                 return None;
             }
