@@ -1930,17 +1930,24 @@ impl Walker<'_, '_> {
                     running.push(run(i, job));
                 }
             }
-            let Some((i, job, resp, elapsed)) = running.next().await else {
+            let Some(first) = running.next().await else {
                 break;
             };
-            if self.finish_job(job, resp, elapsed) {
-                for &d in &unblocks[i] {
-                    waiting[d] = waiting[d].saturating_sub(1);
-                    if waiting[d] == 0 && slots[d].is_some() {
-                        ready.push_back(d);
+            // Whatever finished meanwhile is committed with it.
+            let mut finished = vec![first];
+            while let Some(Some(more)) = futures::FutureExt::now_or_never(running.next()) {
+                finished.push(more);
+            }
+            for (i, ok) in self.finish_jobs(finished) {
+                if ok {
+                    for &d in &unblocks[i] {
+                        waiting[d] = waiting[d].saturating_sub(1);
+                        if waiting[d] == 0 && slots[d].is_some() {
+                            ready.push_back(d);
+                        }
                     }
+                    continue;
                 }
-            } else {
                 // Skip everything that waits on the failed job.
                 let mut stack = unblocks[i].clone();
                 while let Some(d) = stack.pop() {
@@ -1961,83 +1968,113 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// Records one finished job: its diagnostics, its object in the state
-    /// and the event. Returns whether it succeeded.
-    fn finish_job(
+    /// Records jobs that finished together: their diagnostics, their
+    /// objects in the state (one commit for all of them) and their events.
+    /// Returns each job's index and whether it succeeded.
+    fn finish_jobs(
         &mut self,
-        job: ApplyJob,
-        resp: meshform_providers::provider::ApplyResourceChangeResponse,
-        elapsed: std::time::Duration,
-    ) -> bool {
-        use crate::sink::ApplyEvent as E;
-        let failed = resp.diagnostics.has_errors();
-        let addr = job.addr.clone();
-        self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
-            if d.context.is_none() {
-                d.context = Some(addr.to_string());
-            }
-            d
-        }));
-        let fail = |w: &mut Self| {
-            if let Some(n) = job.node {
-                w.failed.insert(n);
-            }
-            false
-        };
-        if job.action == Action::Delete {
-            if failed {
-                return fail(self);
-            }
-            if let Some(target) = self.applying.as_mut() {
-                if let Err(e) = target.sink.delete(&job.addr, job.deposed.as_deref()) {
-                    self.state_error(&job.addr, &e);
-                    return fail(self);
+        finished: Vec<(
+            usize,
+            ApplyJob,
+            meshform_providers::provider::ApplyResourceChangeResponse,
+            std::time::Duration,
+        )>,
+    ) -> Vec<(usize, bool)> {
+        use crate::sink::{ApplyEvent as E, StateObject, Write};
+        let mut outcomes = Vec::new();
+        // Jobs the provider carried out, with their new object (`None` for
+        // a deletion).
+        let mut done: Vec<(usize, ApplyJob, Option<Value>, std::time::Duration)> = Vec::new();
+        for (i, job, resp, elapsed) in finished {
+            let failed = resp.diagnostics.has_errors();
+            let addr = job.addr.clone();
+            self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
+                if d.context.is_none() {
+                    d.context = Some(addr.to_string());
                 }
-            }
-            self.emit(E::Destroyed {
-                addr: job.display_name(),
-                elapsed,
-            });
-            return true;
-        }
-        let new = match resp.new_state {
-            Some(v) if !failed && !v.is_null() => v,
-            _ => {
-                if !failed {
+                d
+            }));
+            let new = match (job.action, resp.new_state) {
+                (_, _) if failed => None,
+                (Action::Delete, _) => Some(None),
+                (_, Some(v)) if !v.is_null() => Some(Some(v)),
+                _ => {
                     self.diags.push(Diagnostic::error(
                         "Provider produced no object",
                         format!("The provider returned no object after applying {addr}; this is a bug in the provider."),
                     ));
+                    None
                 }
-                return fail(self);
+            };
+            match new {
+                Some(new) => done.push((i, job, new, elapsed)),
+                None => {
+                    if let Some(n) = job.node {
+                        self.failed.insert(n);
+                    }
+                    outcomes.push((i, false));
+                }
+            }
+        }
+        if done.is_empty() {
+            return outcomes;
+        }
+        let written = match self.applying.as_mut() {
+            None => Ok(()),
+            Some(target) => {
+                let writes: Vec<Write<'_>> = done
+                    .iter()
+                    .map(|(_, job, new, _)| match new {
+                        None => Write::Delete {
+                            addr: &job.addr,
+                            deposed: job.deposed.as_deref(),
+                        },
+                        Some(value) => Write::Put(StateObject {
+                            addr: &job.addr,
+                            deposed: None,
+                            provider: job.provider_ref.clone(),
+                            schema_version: 0,
+                            block: &job.block,
+                            value,
+                            private: None,
+                            dependencies: job.dependencies.clone(),
+                            create_before_destroy: job.create_before_destroy,
+                        }),
+                    })
+                    .collect();
+                target.sink.write_all(&writes)
             }
         };
-        let step = ApplyStep {
-            addr: &job.addr,
-            cp: &job.cp,
-            block: &job.block,
-            type_name: &job.type_name,
-            provider_ref: job.provider_ref.clone(),
-            config: &job.config,
-            private: &job.private,
-            dependencies: job.dependencies.clone(),
-            create_before_destroy: job.create_before_destroy,
-        };
-        if self.put(&step, &new, None).is_none() {
-            return fail(self);
+        if let Err(e) = written {
+            for (i, job, _, _) in done {
+                self.state_error(&job.addr, &e);
+                if let Some(n) = job.node {
+                    self.failed.insert(n);
+                }
+                outcomes.push((i, false));
+            }
+            return outcomes;
         }
-        let id = new
-            .get_attr("id")
-            .and_then(|i| i.as_str())
-            .map(str::to_owned);
-        let addr = job.addr.to_string();
-        if job.action == Action::Create {
-            self.emit(E::Created { addr, elapsed, id });
-        } else {
-            self.emit(E::Modified { addr, elapsed, id });
+        for (i, job, new, elapsed) in done {
+            let addr = job.display_name();
+            match new {
+                None => self.emit(E::Destroyed { addr, elapsed }),
+                Some(new) => {
+                    let id = new
+                        .get_attr("id")
+                        .and_then(|i| i.as_str())
+                        .map(str::to_owned);
+                    if job.action == Action::Create {
+                        self.emit(E::Created { addr, elapsed, id });
+                    } else {
+                        self.emit(E::Modified { addr, elapsed, id });
+                    }
+                    self.set_instance_value(&job.path, &job.addr, new);
+                }
+            }
+            outcomes.push((i, true));
         }
-        self.set_instance_value(&job.path, &job.addr, new);
-        true
+        outcomes
     }
 
     /// Replaces one instance's value inside its resource's value in scope.

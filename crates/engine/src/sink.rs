@@ -63,10 +63,27 @@ pub enum ApplyEvent {
 pub trait StateSink {
     fn put(&mut self, obj: &StateObject) -> Result<(), String>;
     fn delete(&mut self, addr: &ResourceInstance, deposed: Option<&str>) -> Result<(), String>;
+    /// Writes the objects of operations that finished together, all or
+    /// none: as durable as one write each, with one sync to disk.
+    fn write_all(&mut self, writes: &[Write<'_>]) -> Result<(), String> {
+        writes.iter().try_for_each(|w| match w {
+            Write::Put(obj) => self.put(obj),
+            Write::Delete { addr, deposed } => self.delete(addr, *deposed),
+        })
+    }
     fn depose(&mut self, addr: &ResourceInstance, key: &str) -> Result<(), String>;
     fn move_object(&mut self, from: &ResourceInstance, to: &ResourceInstance)
         -> Result<(), String>;
     fn set_output(&mut self, name: &str, value: Option<(&Value, bool)>) -> Result<(), String>;
+}
+
+/// One change of a batch (see [`StateSink::write_all`]).
+pub enum Write<'a> {
+    Put(StateObject<'a>),
+    Delete {
+        addr: &'a ResourceInstance,
+        deposed: Option<&'a str>,
+    },
 }
 
 /// One object to write.
@@ -175,24 +192,41 @@ fn json_of(v: &Value) -> Result<ExactJson, String> {
     Ok(ExactJson::from_value(&j))
 }
 
+fn state_instance(obj: &StateObject) -> Result<meshform_state::ResourceInstance, String> {
+    Ok(meshform_state::ResourceInstance {
+        addr: state_addr(obj.addr),
+        deposed: obj.deposed.map(str::to_owned),
+        provider: obj.provider.clone(),
+        schema_version: obj.schema_version,
+        attributes: json_of(obj.value)?,
+        sensitive_paths: sensitive_paths(obj.value),
+        schema_sensitive_paths: schema_sensitive_paths(obj.block),
+        private: obj.private.clone(),
+        dependencies: obj.dependencies.clone(),
+        create_before_destroy: obj.create_before_destroy,
+        status: InstanceStatus::Ready,
+    })
+}
+
 impl StateSink for StateStore {
     fn put(&mut self, obj: &StateObject) -> Result<(), String> {
-        let instance = meshform_state::ResourceInstance {
-            addr: state_addr(obj.addr),
-            deposed: obj.deposed.map(str::to_owned),
-            provider: obj.provider.clone(),
-            schema_version: obj.schema_version,
-            attributes: json_of(obj.value)?,
-            sensitive_paths: sensitive_paths(obj.value),
-            schema_sensitive_paths: schema_sensitive_paths(obj.block),
-            private: obj.private.clone(),
-            dependencies: obj.dependencies.clone(),
-            create_before_destroy: obj.create_before_destroy,
-            status: InstanceStatus::Ready,
-        };
-        self.commit(vec![Change::Put(instance)])
+        self.commit(vec![Change::Put(state_instance(obj)?)])
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    fn write_all(&mut self, writes: &[Write<'_>]) -> Result<(), String> {
+        let changes = writes
+            .iter()
+            .map(|w| match w {
+                Write::Put(obj) => state_instance(obj).map(Change::Put),
+                Write::Delete { addr, deposed } => Ok(Change::Delete(ObjectKey {
+                    addr: state_addr(addr),
+                    deposed: deposed.map(str::to_owned),
+                })),
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        self.commit(changes).map(|_| ()).map_err(|e| e.to_string())
     }
 
     fn delete(&mut self, addr: &ResourceInstance, deposed: Option<&str>) -> Result<(), String> {
