@@ -1881,7 +1881,9 @@ impl Walker<'_, '_> {
         let interrupted = self.applying.as_ref().and_then(|t| t.interrupted);
         let is_interrupted =
             || interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst));
-        let run = |i: usize, job: ApplyJob| async move {
+        // Each operation runs as a task of its own, so that requests keep
+        // going while this task commits what finished.
+        let run = |i: usize, job: ApplyJob| {
             let id = |v: &Value| v.get_attr("id").and_then(|i| i.as_str()).map(str::to_owned);
             match job.action {
                 Action::Create => events(E::Creating {
@@ -1896,19 +1898,31 @@ impl Walker<'_, '_> {
                     id: id(&job.prior),
                 }),
             }
-            let started = std::time::Instant::now();
-            let resp = job
-                .cp
-                .provider
-                .apply_resource_change(meshform_providers::provider::ApplyResourceChangeRequest {
-                    type_name: job.type_name.clone(),
-                    prior_state: job.prior.clone(),
-                    planned_state: job.planned.clone(),
-                    config: job.config.clone(),
-                    planned_private: job.private.clone(),
-                })
-                .await;
-            (i, job, resp, started.elapsed())
+            let provider = job.cp.provider.clone();
+            let req = meshform_providers::provider::ApplyResourceChangeRequest {
+                type_name: job.type_name.clone(),
+                prior_state: job.prior.clone(),
+                planned_state: job.planned.clone(),
+                config: job.config.clone(),
+                planned_private: job.private.clone(),
+            };
+            let task = tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let resp = provider.apply_resource_change(req).await;
+                (resp, started.elapsed())
+            });
+            async move {
+                let (resp, elapsed) = task.await.unwrap_or_else(|e| {
+                    let mut resp =
+                        meshform_providers::provider::ApplyResourceChangeResponse::default();
+                    resp.diagnostics.push(Diagnostic::error(
+                        "Provider failed",
+                        format!("The provider stopped while applying {}: {e}. This is a bug in the provider.", job.addr),
+                    ));
+                    (resp, std::time::Duration::ZERO)
+                });
+                (i, job, resp, elapsed)
+            }
         };
         let mut waiting: Vec<usize> = jobs.iter().map(|j| j.waits.len()).collect();
         let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); jobs.len()];
