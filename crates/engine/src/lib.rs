@@ -8,6 +8,7 @@ pub mod decode;
 pub mod graph;
 pub mod imports;
 pub mod objchange;
+mod parallel;
 pub mod plan;
 pub mod plan_json;
 pub mod planner;

@@ -103,63 +103,79 @@ fn constant_or_unknown(expr: &Expr, iterators: &Iterators) -> Result<Value, Diag
 }
 
 fn check_resources(m: &Module, registry: &ProviderRegistry, diags: &mut Diagnostics) {
-    for r in m.resources.values() {
-        let source = m.provider_source(&r.provider_ref().name);
-        let Some(factory) = registry.get(&source) else {
-            continue;
-        };
-        let schema = factory.schema();
-        let found = match r.mode {
-            meshform_lang::addr::ResourceMode::Managed => schema.resources.get(&r.ty),
-            meshform_lang::addr::ResourceMode::Data => schema.data_sources.get(&r.ty),
-        };
-        let Some(s) = found else {
-            let what = match r.mode {
-                meshform_lang::addr::ResourceMode::Managed => "resource type",
-                meshform_lang::addr::ResourceMode::Data => "data source",
-            };
-            let mut d = Diagnostic::error(
-                format!("Invalid {what}"),
-                format!("The provider {source} does not support {what} {:?}.", r.ty),
-            )
-            .with_subject(r.type_range.clone())
-            .with_context(r.block_label());
-            let candidates: Vec<&String> = match r.mode {
-                meshform_lang::addr::ResourceMode::Managed => schema.resources.keys().collect(),
-                meshform_lang::addr::ResourceMode::Data => schema.data_sources.keys().collect(),
-            };
-            if let Some(s) = meshform_lang::suggest(&r.ty, candidates) {
-                d = d.with_suggestion(format!("Did you mean {s:?}?"));
-            }
-            diags.push(d);
-            continue;
-        };
-        let body_diags = validate_content(&r.config, &s.block);
-        let had_errors = body_diags.has_errors();
-        diags.extend(body_diags.into_iter().map(|mut d| {
-            d.context.get_or_insert_with(|| r.block_label());
-            d
-        }));
-        if had_errors {
-            continue;
-        }
-        let (config, _) = decode_content(&r.config, &s.block, &constant_or_unknown);
-        for (path, mut d) in factory.validate_resource_config_at(&r.ty, &config) {
-            if d.subject.is_none() {
-                d.subject = Some(
-                    path.as_deref()
-                        .and_then(|p| range_at(&r.config, p))
-                        .unwrap_or_else(|| r.decl_range.clone()),
-                );
-            }
-            d.context.get_or_insert_with(|| r.block_label());
-            diags.push(d);
-        }
+    // Each resource is checked on its own, so the checks are spread over
+    // the cores; the diagnostics keep the order of the resources.
+    let resources: Vec<&meshform_config::Resource> = m.resources.values().collect();
+    for part in crate::parallel::map_ordered(&resources, |r| {
+        let mut out = Diagnostics::default();
+        check_resource(m, r, registry, &mut out);
+        out
+    }) {
+        diags.extend(part);
     }
     for call in m.module_calls.values() {
         if let Some(child) = &call.module {
             check_resources(child, registry, diags);
         }
+    }
+}
+
+fn check_resource(
+    m: &Module,
+    r: &meshform_config::Resource,
+    registry: &ProviderRegistry,
+    diags: &mut Diagnostics,
+) {
+    let source = m.provider_source(&r.provider_ref().name);
+    let Some(factory) = registry.get(&source) else {
+        return;
+    };
+    let schema = factory.schema();
+    let found = match r.mode {
+        meshform_lang::addr::ResourceMode::Managed => schema.resources.get(&r.ty),
+        meshform_lang::addr::ResourceMode::Data => schema.data_sources.get(&r.ty),
+    };
+    let Some(s) = found else {
+        let what = match r.mode {
+            meshform_lang::addr::ResourceMode::Managed => "resource type",
+            meshform_lang::addr::ResourceMode::Data => "data source",
+        };
+        let mut d = Diagnostic::error(
+            format!("Invalid {what}"),
+            format!("The provider {source} does not support {what} {:?}.", r.ty),
+        )
+        .with_subject(r.type_range.clone())
+        .with_context(r.block_label());
+        let candidates: Vec<&String> = match r.mode {
+            meshform_lang::addr::ResourceMode::Managed => schema.resources.keys().collect(),
+            meshform_lang::addr::ResourceMode::Data => schema.data_sources.keys().collect(),
+        };
+        if let Some(s) = meshform_lang::suggest(&r.ty, candidates) {
+            d = d.with_suggestion(format!("Did you mean {s:?}?"));
+        }
+        diags.push(d);
+        return;
+    };
+    let body_diags = validate_content(&r.config, &s.block);
+    let had_errors = body_diags.has_errors();
+    diags.extend(body_diags.into_iter().map(|mut d| {
+        d.context.get_or_insert_with(|| r.block_label());
+        d
+    }));
+    if had_errors {
+        return;
+    }
+    let (config, _) = decode_content(&r.config, &s.block, &constant_or_unknown);
+    for (path, mut d) in factory.validate_resource_config_at(&r.ty, &config) {
+        if d.subject.is_none() {
+            d.subject = Some(
+                path.as_deref()
+                    .and_then(|p| range_at(&r.config, p))
+                    .unwrap_or_else(|| r.decl_range.clone()),
+            );
+        }
+        d.context.get_or_insert_with(|| r.block_label());
+        diags.push(d);
     }
 }
 

@@ -252,24 +252,18 @@ fn render_resource_changes(page: &mut Page, shown: &[&ResourceInstanceChange], s
     let intro = page.say("\n{Product} will perform the following actions:\n\n");
     page.out.push_str(&intro);
 
+    let color = page.color;
+    let texts = crate::parallel::map_ordered(shown, |rc| match lookup_schema(schemas, rc) {
+        Some(block) => render_resource_change(rc, block, color, Language::Proposed) + "\n",
+        None => format!("(schema missing for {})\n\n", rc.addr),
+    });
+    for text in texts {
+        page.out.push_str(&text);
+    }
     let (mut add, mut change, mut destroy, mut import) = (0, 0, 0, 0);
     for rc in shown {
         if rc.importing.is_some() {
             import += 1;
-        }
-        match lookup_schema(schemas, rc) {
-            Some(block) => {
-                page.out.push_str(&render_resource_change(
-                    rc,
-                    block,
-                    page.color,
-                    Language::Proposed,
-                ));
-                page.out.push('\n');
-            }
-            None => page
-                .out
-                .push_str(&format!("(schema missing for {})\n\n", rc.addr)),
         }
         match rc.action {
             Action::Create => add += 1,
