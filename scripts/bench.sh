@@ -4,7 +4,7 @@
 # provider-free workload with Terraform too when a binary is at hand, and
 # rewrites the results table in docs/PERFORMANCE.md.
 #
-#   scripts/bench.sh                 # everything, about 5 minutes on 2 cores
+#   scripts/bench.sh                 # everything, about 10 minutes on 2 cores
 #   BENCH_RUNS=3 scripts/bench.sh    # repetitions per plan measurement (median kept)
 #   BENCH_CRITERION=1 scripts/bench.sh   # also run the criterion benches
 #   TERRAFORM=/path/to/terraform scripts/bench.sh
