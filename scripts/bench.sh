@@ -308,6 +308,8 @@ table=$WORK/table.md
   echo "| # | measurement | result | target | status |"
   echo "|---|---|---|---|---|"
   while IFS=$'\t' read -r id what result target status; do
+    # A missed target points at its profile finding and plan below.
+    [[ $status == "**missed**" ]] && status="**missed**: see ($id) under Findings"
     echo "| $id | $what | $result | $target | $status |"
   done <"$RESULTS"
 } >"$table"
