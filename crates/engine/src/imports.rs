@@ -173,7 +173,7 @@ fn check_block(root: &Module, block: &Import, diags: &mut Diagnostics) -> Option
         let ctx = meshform_lang::EvalContext::new().with_source((*block.id.file).clone());
         match meshform_lang::eval(&block.id.expr, &ctx) {
             Ok(v) => {
-                if let Some(d) = id_problem(&v, &id_range) {
+                if let Err(d) = import_id(&v, &id_range) {
                     diags.push(d);
                     return None;
                 }
@@ -192,33 +192,28 @@ fn check_block(root: &Module, block: &Import, diags: &mut Diagnostics) -> Option
     })
 }
 
-/// Why an evaluated `id` cannot be used, if it cannot: it must be a known,
-/// non-empty string.
-pub fn id_problem(id: &meshform_lang::Value, range: &SourceRange) -> Option<Diagnostic> {
+/// The import ID an evaluated `id` gives: a known, non-null value that
+/// converts to a non-empty string (numbers and bools do, as in Terraform).
+pub fn import_id(id: &meshform_lang::Value, range: &SourceRange) -> Result<String, Diagnostic> {
+    let problem = |detail: &str| {
+        Diagnostic::error("Invalid import id argument", detail).with_subject(range.clone())
+    };
     if !id.is_wholly_known() {
-        return Some(
-            Diagnostic::error(
-                "Invalid import id argument",
-                "The import block \"id\" argument depends on values that cannot be determined until apply.",
-            )
-            .with_subject(range.clone()),
-        );
+        return Err(problem(
+            "The import block \"id\" argument depends on values that cannot be determined until apply.",
+        ));
     }
-    match id.as_str() {
-        Some(s) if !s.is_empty() => None,
-        Some(_) => Some(
-            Diagnostic::error(
-                "Invalid import id argument",
-                "The import block \"id\" argument must not be an empty string.",
-            )
-            .with_subject(range.clone()),
-        ),
-        None => Some(
-            Diagnostic::error(
-                "Invalid import id argument",
-                "The import block \"id\" argument must be a string.",
-            )
-            .with_subject(range.clone()),
-        ),
+    if id.is_null() {
+        return Err(problem("The import ID cannot be null."));
     }
+    let text = meshform_lang::convert(id, &meshform_lang::Type::String)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .ok_or_else(|| problem("The import block \"id\" argument must be a string."))?;
+    if text.is_empty() {
+        return Err(problem(
+            "The import block \"id\" argument must not be an empty string.",
+        ));
+    }
+    Ok(text)
 }

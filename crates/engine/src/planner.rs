@@ -1664,11 +1664,13 @@ impl Walker<'_, '_> {
     ) -> Option<Result<ImportedObject, ()>> {
         let target = self.imports.get(addr)?.clone();
         let id = self.eval(&[], &target.id, &InstanceNames::default());
-        if let Some(d) = crate::imports::id_problem(&id, &target.id_range) {
-            self.diags.push(d);
-            return Some(Err(()));
-        }
-        let id = id.as_str().unwrap_or_default().to_owned();
+        let id = match crate::imports::import_id(&id, &target.id_range) {
+            Ok(id) => id,
+            Err(d) => {
+                self.diags.push(d);
+                return Some(Err(()));
+            }
+        };
         if self.opts.offline {
             self.diags.push(
                 Diagnostic::error(

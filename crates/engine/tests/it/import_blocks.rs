@@ -634,3 +634,29 @@ fn an_object_the_provider_cannot_read_after_import_is_an_error_at_to() {
     assert_eq!(subject.start.line, 16, "{subject:?}");
     assert!(p.changes.is_empty(), "{:#?}", p.changes);
 }
+
+#[test]
+fn an_id_converts_to_a_string_as_in_terraform_and_null_or_objects_are_errors() {
+    let with_id = |id: &str| {
+        format!("resource \"time_static\" \"t\" {{}}\n\nimport {{\n  to = time_static.t\n  id = {id}\n}}\n")
+    };
+    // A number is converted: the provider gets "12" and says it is no
+    // RFC 3339 time, rather than the block being refused.
+    let (_, d) = plan_of(&with_id("12"), &PriorState::default(), false);
+    let errors = error_summaries(&d);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        !errors[0].starts_with("Invalid import id argument"),
+        "{errors:#?}"
+    );
+    let (_, d) = plan_of(&with_id("null"), &PriorState::default(), false);
+    assert_eq!(
+        error_summaries(&d),
+        vec!["Invalid import id argument: The import ID cannot be null."]
+    );
+    let (_, d) = plan_of(&with_id("{ a = 1 }"), &PriorState::default(), false);
+    assert_eq!(
+        error_summaries(&d),
+        vec!["Invalid import id argument: The import block \"id\" argument must be a string."]
+    );
+}
