@@ -174,7 +174,7 @@ fn check_block(root: &Module, block: &Import, diags: &mut Diagnostics) -> Option
         match meshform_lang::eval(&block.id.expr, &ctx) {
             Ok(v) => {
                 if let Err(d) = import_id(&v, &id_range) {
-                    diags.push(d);
+                    diags.push(*d);
                     return None;
                 }
             }
@@ -194,9 +194,14 @@ fn check_block(root: &Module, block: &Import, diags: &mut Diagnostics) -> Option
 
 /// The import ID an evaluated `id` gives: a known, non-null value that
 /// converts to a non-empty string (numbers and bools do, as in Terraform).
-pub fn import_id(id: &meshform_lang::Value, range: &SourceRange) -> Result<String, Diagnostic> {
+pub fn import_id(
+    id: &meshform_lang::Value,
+    range: &SourceRange,
+) -> Result<String, Box<Diagnostic>> {
     let problem = |detail: &str| {
-        Diagnostic::error("Invalid import id argument", detail).with_subject(range.clone())
+        Box::new(
+            Diagnostic::error("Invalid import id argument", detail).with_subject(range.clone()),
+        )
     };
     if !id.is_wholly_known() {
         return Err(problem(

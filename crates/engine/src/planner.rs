@@ -1667,7 +1667,7 @@ impl Walker<'_, '_> {
         let id = match crate::imports::import_id(&id, &target.id_range) {
             Ok(id) => id,
             Err(d) => {
-                self.diags.push(d);
+                self.diags.push(*d);
                 return Some(Err(()));
             }
         };
