@@ -58,6 +58,9 @@ pub fn render_diagnostic(
     }
     lines.push(String::new());
     if let Some(subject) = &d.subject {
+        if let Some(address) = &d.address {
+            lines.push(format!("  with {address},"));
+        }
         let context = d
             .context
             .as_deref()

@@ -140,6 +140,7 @@ impl Graph {
 /// undeclared references.
 pub fn build(root: &Module) -> (Graph, Diagnostics) {
     let mut b = Builder {
+        root,
         graph: Graph::default(),
         diags: Diagnostics::default(),
     };
@@ -147,7 +148,8 @@ pub fn build(root: &Module) -> (Graph, Diagnostics) {
     (b.graph, b.diags)
 }
 
-struct Builder {
+struct Builder<'r> {
+    root: &'r Module,
     graph: Graph,
     diags: Diagnostics,
 }
@@ -158,7 +160,7 @@ struct Caller<'a> {
     call: &'a meshform_config::ModuleCall,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn module(&mut self, m: &Module, path: &[String], caller: Option<Caller<'_>>) {
         let node = |kind: NodeKind| Node {
             module: path.to_vec(),
@@ -275,14 +277,19 @@ impl Builder {
                 self.expr_deps_allowing_self(&n, &rule.condition, m, path, &ctx);
             }
             // The provider configuration this resource uses, when declared.
+            // (its own, passed by the module call, or inherited).
             let pref = r.provider_ref();
-            let pnode = node(NodeKind::Provider(pref.name.clone(), pref.alias.clone()));
-            if self.graph.node(&pnode).is_some()
-                || m.providers.iter().any(|p| p.reference() == pref)
-            {
-                self.graph.edge(&pnode, &n);
-            } else if pref.alias.is_some() {
-                self.diags.push(undeclared_provider(&pref, r));
+            match crate::provider_configs::resolve(self.root, path, &pref) {
+                Some(config) => {
+                    let pnode = Node {
+                        module: config.module,
+                        kind: NodeKind::Provider(config.name, config.alias),
+                    };
+                    if self.graph.node(&pnode).is_some() {
+                        self.graph.edge(&pnode, &n);
+                    }
+                }
+                None => self.diags.push(undeclared_provider(&pref, r)),
             }
         }
         if path.is_empty() {

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod plan_json;
 pub mod planner;
 pub mod prior;
+pub mod provider_configs;
 pub mod render;
 pub mod sink;
 pub mod validate;

@@ -1111,11 +1111,27 @@ impl Walker<'_, '_> {
         module: &Module,
         r: &meshform_config::Resource,
     ) -> Option<ConfiguredProvider> {
-        let pref = r.provider_ref();
-        let key = (path.to_vec(), pref.name.clone(), pref.alias.clone());
+        // The block that serves the reference: this module's, one the
+        // module call passes, or one inherited from the parent.
+        let Some(config) = crate::provider_configs::resolve(self.root, path, &r.provider_ref())
+        else {
+            // An alias neither declared nor passed: the graph reports it.
+            return None;
+        };
+        let key = (
+            config.module.clone(),
+            config.name.clone(),
+            config.alias.clone(),
+        );
         if !self.providers.contains_key(&key) {
-            // An implied default configuration (no provider block).
-            self.configure_provider(path, module, &pref.name, pref.alias.as_deref());
+            // Also an implied default configuration (no provider block).
+            let declaring = module_of(self.root, &config.module).unwrap_or(module);
+            self.configure_provider(
+                &config.module,
+                declaring,
+                &config.name,
+                config.alias.as_deref(),
+            );
         }
         self.providers.get(&key).cloned()
     }
@@ -1382,7 +1398,8 @@ impl Walker<'_, '_> {
         // Refresh: what the object looks like now.
         if !prior.is_null() && self.opts.refresh && importing.is_none() {
             let resp = self.read_current(addr, cp, &r.ty, &prior, &private).await;
-            self.diags.extend(resp.diagnostics);
+            let located = self.at_resource(resp.diagnostics, addr);
+            self.diags.extend(located);
             match resp.new_state {
                 Some(v) if !v.is_null() => {
                     if !crate::objchange::values_equal_ignoring_marks(&v, &prior) {
@@ -1792,10 +1809,14 @@ impl Walker<'_, '_> {
             else {
                 continue;
             };
-            let pref = r.provider_ref();
+            let Some(config) =
+                crate::provider_configs::resolve(self.root, &path, &r.provider_ref())
+            else {
+                continue;
+            };
             let Some(cp) = self
                 .providers
-                .get(&(path, pref.name.clone(), pref.alias.clone()))
+                .get(&(config.module, config.name, config.alias))
             else {
                 continue;
             };
@@ -2004,12 +2025,8 @@ impl Walker<'_, '_> {
         for (i, job, resp, elapsed) in finished {
             let failed = resp.diagnostics.has_errors();
             let addr = job.addr.clone();
-            self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
-                if d.context.is_none() {
-                    d.context = Some(addr.to_string());
-                }
-                d
-            }));
+            let located = self.at_resource(resp.diagnostics, &addr);
+            self.diags.extend(located);
             let new = match (job.action, resp.new_state) {
                 (_, _) if failed => None,
                 (Action::Delete, _) => Some(None),
@@ -2222,12 +2239,8 @@ impl Walker<'_, '_> {
                 })
                 .await;
         let failed = resp.diagnostics.has_errors();
-        self.diags.extend(resp.diagnostics.into_iter().map(|mut d| {
-            if d.context.is_none() {
-                d.context = Some(format!("{}", t.addr));
-            }
-            d
-        }));
+        let located = self.at_resource(resp.diagnostics, t.addr);
+        self.diags.extend(located);
         if failed {
             return None;
         }
@@ -2310,6 +2323,28 @@ impl Walker<'_, '_> {
             return None;
         }
         Some(())
+    }
+
+    /// A provider's diagnostics about `addr`, placed as Terraform places
+    /// them: those without a location point at the resource's block, and
+    /// all name the instance (`with module.a.konnect_mesh.m,`).
+    fn at_resource(&self, diags: Diagnostics, addr: &ResourceInstance) -> Vec<Diagnostic> {
+        let path: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
+        let config =
+            module_of(self.root, &path).and_then(|m| m.resources.get(&addr.resource.to_string()));
+        diags
+            .into_iter()
+            .map(|mut d| {
+                if d.subject.is_none() {
+                    if let Some(r) = config {
+                        d.subject = Some(r.decl_range.clone());
+                        d.context = Some(r.block_label());
+                    }
+                }
+                d.address.get_or_insert_with(|| addr.to_string());
+                d
+            })
+            .collect()
     }
 
     fn state_error(&mut self, addr: &ResourceInstance, e: &str) {

@@ -133,6 +133,9 @@ pub struct Diagnostic {
     /// The block that contains the subject, e.g. `resource "x" "y"`, which
     /// Terraform prints as `in resource "x" "y":`.
     pub context: Option<String>,
+    /// The resource instance the problem is about, which Terraform prints
+    /// as `with module.a.konnect_mesh.m,` above the location.
+    pub address: Option<String>,
     /// A fix the user can apply, e.g. `Did you mean "konnect_mesh.mesh1"?`.
     pub suggestion: Option<String>,
 }
@@ -145,6 +148,7 @@ impl Diagnostic {
             detail: detail.into(),
             subject: None,
             context: None,
+            address: None,
             suggestion: None,
         }
     }
@@ -163,6 +167,11 @@ impl Diagnostic {
 
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
         self.context = Some(context.into());
+        self
+    }
+
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
         self
     }
 

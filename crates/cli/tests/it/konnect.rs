@@ -827,3 +827,84 @@ fn destroy_drops_from_the_state_an_object_deleted_outside_meshform() {
         "the policy found gone is not kept in the state"
     );
 }
+
+#[test]
+fn modules_inherit_the_default_provider_and_take_passed_aliases() {
+    let konnect = Konnect::start();
+    // The default konnect-beta configuration has a token the sandbox
+    // accepts; the aliased one a token it refuses. One module inherits the
+    // default, the other is passed a configuration explicitly.
+    let dir = workdir(
+        r#"
+provider "konnect-beta" {
+  alias                 = "refused"
+  personal_access_token = "kpat_notatokenthesandboxknows000000000000000000000000000"
+  server_url            = var.konnect_server_url
+}
+
+module "inherits" {
+  source = "./cp"
+  name   = "inherited-cp"
+}
+
+module "passed" {
+  source = "./cp"
+  name   = "passed-cp"
+  providers = {
+    konnect-beta = konnect-beta
+  }
+}
+"#,
+    );
+    let d = dir.path();
+    std::fs::create_dir(d.join("cp")).unwrap();
+    std::fs::write(
+        d.join("cp/main.tf"),
+        r#"
+terraform {
+  required_providers {
+    konnect-beta = {
+      source = "kong/konnect-beta"
+    }
+  }
+}
+
+variable "name" {
+  type = string
+}
+
+resource "konnect_mesh_control_plane" "cp" {
+  provider = konnect-beta
+  name     = var.name
+}
+"#,
+    )
+    .unwrap();
+    let r = konnect.apply(d);
+    assert!(r.stdout.contains("2 added"), "{}", r.text());
+    let mut names: Vec<String> = konnect
+        .control_planes()
+        .iter()
+        .filter_map(|cp| cp["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["inherited-cp", "passed-cp"]);
+    konnect.assert_no_changes(d);
+
+    // Passing the alias with the refused token makes that module's refresh
+    // fail, and only that module's.
+    let main = std::fs::read_to_string(d.join("main.tf")).unwrap();
+    std::fs::write(
+        d.join("main.tf"),
+        main.replace(
+            "konnect-beta = konnect-beta\n",
+            "konnect-beta = konnect-beta.refused\n",
+        ),
+    )
+    .unwrap();
+    let r = konnect.meshform(d, &["plan", "-input=false"]);
+    assert_eq!(r.code, 1, "{}", r.text());
+    assert_eq!(r.stderr.matches("Error:").count(), 1, "{}", r.text());
+    assert!(r.stderr.contains("401"), "{}", r.text());
+    assert!(r.stderr.contains("module.passed"), "{}", r.text());
+}
