@@ -24,8 +24,7 @@ use meshform_config::{load_module, Module};
 use meshform_engine::plan::{Action, Plan, PlanMode};
 use meshform_engine::planner::{self, ApplyTarget, PlanOptions};
 use meshform_engine::prior::{from_snapshot, PriorState};
-use meshform_lang::addr::ResourceMode;
-use meshform_lang::schema::{Block, Schemas};
+use meshform_lang::schema::Schemas;
 use meshform_lang::{FixedClock, NoFiles};
 use meshform_providers::konnect::provider::KonnectFactory;
 use meshform_providers::konnect::tables::KonnectTables;
@@ -169,17 +168,7 @@ impl Workspace {
         }
         let store = self.store("plan")?;
         let snapshot = store.snapshot().context("reading the state")?;
-        let schemas = &self.schemas;
-        let schema_of = |provider: &str, ty: &str, mode: ResourceMode| -> Option<Block> {
-            let source = planner::source_of_provider_reference(provider);
-            let p = schemas.provider(&source)?;
-            let s = match mode {
-                ResourceMode::Managed => p.resources.get(ty),
-                ResourceMode::Data => p.data_sources.get(ty),
-            }?;
-            Some(s.block.clone())
-        };
-        let (prior, diags) = from_snapshot(&snapshot, &schema_of);
+        let (prior, diags) = from_snapshot(&snapshot, &self.schemas);
         if diags.has_errors() {
             bail!("the state does not match the schemas: {diags:?}");
         }

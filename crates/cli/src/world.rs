@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use meshform_config::variables::{collect_values, CliVariable};
 use meshform_config::Module;
 use meshform_engine::prior::{from_snapshot, PriorState};
-use meshform_lang::schema::{Block, Schemas};
+use meshform_lang::schema::Schemas;
 use meshform_lang::{Diagnostics, Value};
 use meshform_providers::helm_release::HelmFactory;
 use meshform_providers::konnect::provider::KonnectFactory;
@@ -184,15 +184,5 @@ pub fn prior_state(
         return Ok((PriorState::default(), Diagnostics::default()));
     };
     let snapshot = store.snapshot().map_err(crate::commands::state::explain)?;
-    let schema_of =
-        |provider: &str, ty: &str, mode: meshform_lang::addr::ResourceMode| -> Option<Block> {
-            let source = meshform_engine::planner::source_of_provider_reference(provider);
-            let p = schemas.provider(&source)?;
-            let s = match mode {
-                meshform_lang::addr::ResourceMode::Managed => p.resources.get(ty),
-                meshform_lang::addr::ResourceMode::Data => p.data_sources.get(ty),
-            }?;
-            Some(s.block.clone())
-        };
-    Ok(from_snapshot(&snapshot, &schema_of))
+    Ok(from_snapshot(&snapshot, schemas))
 }

@@ -2,13 +2,13 @@
 //! typed `Value` (decoded through its resource schema), with sensitive marks
 //! put back on the paths the state records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use meshform_lang::addr::{
     InstanceKey, ModuleInstance, ModuleStep, Resource, ResourceInstance, ResourceMode,
 };
-use meshform_lang::schema::Block;
-use meshform_lang::{implied_type, Diagnostic, Diagnostics, PathStep, Value};
+use meshform_lang::schema::Schemas;
+use meshform_lang::{implied_type, Diagnostic, Diagnostics, PathStep, Type, Value};
 use meshform_state::{IndexKey, Mode, Snapshot};
 
 /// One object from the state.
@@ -65,13 +65,26 @@ pub fn instance_of(addr: &meshform_state::InstanceAddr) -> ResourceInstance {
     }
 }
 
-/// Reads a snapshot, decoding each object with the schema `schema_of`
-/// returns for its provider and type (objects whose schema is unknown keep
-/// the type their JSON implies).
-pub fn from_snapshot(
-    snapshot: &Snapshot,
-    schema_of: &dyn Fn(&str, &str, ResourceMode) -> Option<Block>,
-) -> (PriorState, Diagnostics) {
+/// Reads a snapshot, decoding each object with the schema of its provider
+/// and type in `schemas` (objects whose schema is unknown keep the type
+/// their JSON implies).
+pub fn from_snapshot(snapshot: &Snapshot, schemas: &Schemas) -> (PriorState, Diagnostics) {
+    // One implied type per resource type, not one per object.
+    let mut types: HashMap<(String, String, ResourceMode), Option<Type>> = HashMap::new();
+    let mut schema_type = |provider: &str, ty: &str, mode: ResourceMode| -> Option<Type> {
+        types
+            .entry((provider.to_owned(), ty.to_owned(), mode))
+            .or_insert_with(|| {
+                let source = crate::planner::source_of_provider_reference(provider);
+                let p = schemas.provider(&source)?;
+                let s = match mode {
+                    ResourceMode::Managed => p.resources.get(ty),
+                    ResourceMode::Data => p.data_sources.get(ty),
+                }?;
+                Some(s.block.implied_type())
+            })
+            .clone()
+    };
     let mut diags = Diagnostics::default();
     let mut prior = PriorState {
         lineage: snapshot.lineage.clone(),
@@ -81,8 +94,7 @@ pub fn from_snapshot(
     for inst in &snapshot.instances {
         let addr = instance_of(&inst.addr);
         let json = inst.attributes.to_value();
-        let ty = schema_of(&inst.provider, &addr.resource.ty, addr.resource.mode)
-            .map(|b| b.implied_type())
+        let ty = schema_type(&inst.provider, &addr.resource.ty, addr.resource.mode)
             .unwrap_or_else(|| implied_type(&json));
         let mut value = match Value::from_json(&json, &ty) {
             Ok(v) => v,

@@ -121,15 +121,7 @@ fn prior_state(scenario: &Path, n: usize, schemas: &Schemas) -> PriorState {
     let text = std::fs::read_to_string(&file).unwrap();
     let snapshot = meshform_state::tfstate::parse_tfstate(&text)
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let (prior, d) = from_snapshot(&snapshot, &|provider, ty, mode| {
-        let source = meshform_engine::planner::source_of_provider_reference(provider);
-        let p = schemas.provider(&source)?;
-        let s = match mode {
-            meshform_lang::addr::ResourceMode::Managed => p.resources.get(ty),
-            meshform_lang::addr::ResourceMode::Data => p.data_sources.get(ty),
-        }?;
-        Some(s.block.clone())
-    });
+    let (prior, d) = from_snapshot(&snapshot, schemas);
     assert!(!d.has_errors(), "{}: {:#?}", file.display(), d.0);
     prior
 }
