@@ -434,6 +434,9 @@ struct ImportedObject {
 #[derive(Clone)]
 struct ConfiguredProvider {
     source: String,
+    /// How state names this configuration:
+    /// `module.a.provider["registry.terraform.io/kong/konnect-beta"].eu`.
+    address: String,
     factory: Arc<dyn ProviderFactory>,
     schema: Arc<ProviderSchema>,
     provider: Arc<dyn Provider>,
@@ -452,10 +455,14 @@ pub fn provider_source_address(source: &str) -> String {
 /// The source address inside a state provider reference
 /// (`provider["registry.terraform.io/kong/konnect"].alias`).
 pub fn source_of_provider_reference(reference: &str) -> String {
-    let inner = reference
+    // `module.a.provider["…"]` for a configuration declared in a module.
+    let unmoduled = reference
+        .find("provider[\"")
+        .map_or(reference, |i| &reference[i..]);
+    let inner = unmoduled
         .strip_prefix("provider[\"")
         .and_then(|r| r.split_once("\"]"))
-        .map_or(reference, |(s, _)| s);
+        .map_or(unmoduled, |(s, _)| s);
     provider_source_address(inner)
 }
 
@@ -1091,10 +1098,15 @@ impl Walker<'_, '_> {
         };
         match factory.configure(req) {
             Ok(provider) => {
+                let module_prefix: String = path.iter().map(|m| format!("module.{m}.")).collect();
                 self.providers.insert(
                     key,
                     ConfiguredProvider {
                         source: factory.source().to_owned(),
+                        address: format!(
+                            "{module_prefix}{}",
+                            provider_address(factory.source(), alias)
+                        ),
                         factory,
                         schema,
                         provider,
@@ -1454,7 +1466,7 @@ impl Walker<'_, '_> {
                     cp: cp.clone(),
                     block: block.clone(),
                     type_name: r.ty.clone(),
-                    provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                    provider_ref: cp.address.clone(),
                     config: Value::null(block.implied_type()),
                     private,
                     dependencies: Vec::new(),
@@ -1471,7 +1483,7 @@ impl Walker<'_, '_> {
                     cp,
                     block,
                     type_name: &r.ty,
-                    provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                    provider_ref: cp.address.clone(),
                     config: &Value::null(block.implied_type()),
                     private: &private,
                     dependencies: Vec::new(),
@@ -1610,7 +1622,7 @@ impl Walker<'_, '_> {
                 cp,
                 block,
                 type_name: &r.ty,
-                provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                provider_ref: cp.address.clone(),
                 config: &config,
                 private: &private,
                 dependencies: self.resource_dependencies(path, &addr.resource),
@@ -1641,7 +1653,7 @@ impl Walker<'_, '_> {
                 cp: cp.clone(),
                 block: block.clone(),
                 type_name: r.ty.clone(),
-                provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+                provider_ref: cp.address.clone(),
                 config: config.clone(),
                 private: private.clone(),
                 dependencies: deps,
@@ -1659,7 +1671,7 @@ impl Walker<'_, '_> {
             cp,
             block,
             type_name: &r.ty,
-            provider_ref: provider_address(&cp.source, r.provider_ref().alias.as_deref()),
+            provider_ref: cp.address.clone(),
             config: &config,
             private: &private,
             dependencies: deps,
@@ -2602,6 +2614,7 @@ impl Walker<'_, '_> {
         match factory.configure(req) {
             Ok(provider) => Some(ConfiguredProvider {
                 source: factory.source().to_owned(),
+                address: provider_address(factory.source(), None),
                 factory,
                 schema,
                 provider,

@@ -445,3 +445,49 @@ fn replace_plans_a_replacement_and_create_before_destroy_creates_first() {
         r.stdout
     );
 }
+
+#[test]
+fn state_names_the_provider_configuration_each_object_used() {
+    // One module inherits the root's time provider, one declares its own;
+    // state records which configuration each object belongs to, as
+    // Terraform does.
+    let dir = workdir_with_main(
+        "provider \"time\" {}\nmodule \"inherits\" {\n  source = \"./inherits\"\n}\nmodule \"own\" {\n  source = \"./own\"\n}\n",
+    );
+    let d = dir.path();
+    for (name, body) in [
+        ("inherits", "resource \"time_static\" \"t\" {}\n"),
+        (
+            "own",
+            "provider \"time\" {}\nresource \"time_static\" \"t\" {}\n",
+        ),
+    ] {
+        std::fs::create_dir(d.join(name)).unwrap();
+        std::fs::write(d.join(name).join("main.tf"), body).unwrap();
+    }
+    let r = meshform(d, &["apply", "-auto-approve", "-at=2026-01-01T00:00:00Z"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let r = meshform(d, &["state", "pull"]);
+    let state: serde_json::Value = serde_json::from_str(&r.stdout).expect("state JSON");
+    let provider_of = |module: &str| {
+        state["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["module"] == module)
+            .map(|r| r["provider"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(
+        provider_of("module.inherits").as_deref(),
+        Some("provider[\"registry.terraform.io/hashicorp/time\"]")
+    );
+    assert_eq!(
+        provider_of("module.own").as_deref(),
+        Some("module.own.provider[\"registry.terraform.io/hashicorp/time\"]")
+    );
+    let r = meshform(
+        d,
+        &["plan", "-detailed-exitcode", "-at=2026-01-01T00:00:10Z"],
+    );
+    assert_eq!(r.code, 0, "{}", r.text());
+}
