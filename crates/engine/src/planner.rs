@@ -416,8 +416,8 @@ struct Walker<'a, 'b> {
     /// Replaced objects already destroyed before what they depend on: the
     /// walk creates them anew.
     destroyed_first: BTreeSet<ResourceInstance>,
-    /// Refresh reads done ahead of their turn, waiting to be used.
-    read_ahead: HashMap<ResourceInstance, ReadResourceResponse>,
+    /// Refresh reads started ahead of their turn, running as tasks.
+    read_ahead: HashMap<ResourceInstance, tokio::task::JoinHandle<ReadResourceResponse>>,
     /// Objects whose refresh read has run (or is waiting in `read_ahead`).
     read_started: BTreeSet<ResourceInstance>,
     /// The root module's `import` blocks by target instance.
@@ -1783,10 +1783,17 @@ impl Walker<'_, '_> {
         private: &[u8],
     ) -> ReadResourceResponse {
         if !self.read_started.contains(addr) && self.opts.parallelism > 1 && !self.opts.offline {
-            self.read_ahead_batch().await;
+            self.read_ahead_batch();
         }
-        if let Some(resp) = self.read_ahead.remove(addr) {
-            return resp;
+        if let Some(task) = self.read_ahead.remove(addr) {
+            return task.await.unwrap_or_else(|e| {
+                let mut resp = ReadResourceResponse::default();
+                resp.diagnostics.push(Diagnostic::error(
+                    "Provider failed",
+                    format!("The provider stopped while reading {addr}: {e}. This is a bug in the provider."),
+                ));
+                resp
+            });
         }
         self.read_started.insert(addr.clone());
         cp.provider
@@ -1801,8 +1808,7 @@ impl Walker<'_, '_> {
     /// Reads, `parallelism` at once, the prior objects not read yet whose
     /// resource is configured with a provider already configured. Targeted
     /// runs read only what they plan, so they read in turn.
-    async fn read_ahead_batch(&mut self) {
-        use futures::stream::{self, StreamExt};
+    fn read_ahead_batch(&mut self) {
         if !self.opts.targets.is_empty() {
             return;
         }
@@ -1846,14 +1852,18 @@ impl Walker<'_, '_> {
                 },
             ));
         }
-        self.read_started
-            .extend(reads.iter().map(|(addr, _, _)| addr.clone()));
-        let done: Vec<(ResourceInstance, ReadResourceResponse)> = stream::iter(reads)
-            .map(|(addr, provider, req)| async move { (addr, provider.read_resource(req).await) })
-            .buffer_unordered(self.opts.parallelism.max(1))
-            .collect()
-            .await;
-        self.read_ahead.extend(done);
+        // Tasks, so the walk plans what has been read while the rest is
+        // still in flight; a semaphore keeps `parallelism` reads at once.
+        let budget = Arc::new(tokio::sync::Semaphore::new(self.opts.parallelism.max(1)));
+        for (addr, provider, req) in reads {
+            let budget = budget.clone();
+            let task = tokio::spawn(async move {
+                let _permit = budget.acquire_owned().await;
+                provider.read_resource(req).await
+            });
+            self.read_started.insert(addr.clone());
+            self.read_ahead.insert(addr, task);
+        }
     }
 
     /// Runs the deferred changes. In a destroy, an object waits for the
