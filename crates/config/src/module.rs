@@ -303,6 +303,16 @@ impl Module {
         }
     }
 
+    /// The loaded module reached from this one through the module calls
+    /// named in `path` (this module for an empty path).
+    pub fn descendant(&self, path: &[String]) -> Option<&Module> {
+        let mut m = self;
+        for name in path {
+            m = m.module_calls.get(name)?.module.as_deref()?;
+        }
+        Some(m)
+    }
+
     /// The source file with this display name, if loaded.
     pub fn source(&self, name: &str) -> Option<&Arc<SourceFile>> {
         self.sources.iter().find(|f| &*f.name == name)

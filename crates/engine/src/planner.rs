@@ -479,14 +479,6 @@ pub fn provider_address(source: &str, alias: Option<&str>) -> String {
     }
 }
 
-fn module_of<'m>(root: &'m Module, path: &[String]) -> Option<&'m Module> {
-    let mut m = root;
-    for name in path {
-        m = m.module_calls.get(name)?.module.as_deref()?;
-    }
-    Some(m)
-}
-
 fn module_instance(path: &[String]) -> ModuleInstance {
     ModuleInstance(
         path.iter()
@@ -787,7 +779,7 @@ impl Walker<'_, '_> {
     fn context(&self, path: &[String], exprs: &[&Expr], inst: &InstanceNames) -> EvalContext {
         let empty = ModuleScope::default();
         let scope = self.scopes.get(path).unwrap_or(&empty);
-        let module = module_of(self.root, path);
+        let module = self.root.descendant(path);
         let mut vars = BTreeMap::new();
         let mut locals = BTreeMap::new();
         let mut resources: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
@@ -946,7 +938,7 @@ impl Walker<'_, '_> {
 
     async fn visit(&mut self, node: &Node) {
         let path = node.module.clone();
-        let Some(module) = module_of(self.root, &path) else {
+        let Some(module) = self.root.descendant(&path) else {
             return;
         };
         match &node.kind {
@@ -1008,7 +1000,7 @@ impl Walker<'_, '_> {
 
     fn child_variable(&mut self, path: &[String], module: &Module, name: &str) -> Value {
         let (parent_path, call_name) = path.split_at(path.len() - 1);
-        let Some(parent) = module_of(self.root, parent_path) else {
+        let Some(parent) = self.root.descendant(parent_path) else {
             return Value::unknown(Type::Dynamic);
         };
         let Some(call) = parent.module_calls.get(&call_name[0]) else {
@@ -1137,7 +1129,7 @@ impl Walker<'_, '_> {
         );
         if !self.providers.contains_key(&key) {
             // Also an implied default configuration (no provider block).
-            let declaring = module_of(self.root, &config.module).unwrap_or(module);
+            let declaring = self.root.descendant(&config.module).unwrap_or(module);
             self.configure_provider(
                 &config.module,
                 declaring,
@@ -1822,7 +1814,9 @@ impl Walker<'_, '_> {
                 continue;
             }
             let path: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
-            let Some(r) = module_of(self.root, &path)
+            let Some(r) = self
+                .root
+                .descendant(&path)
                 .and_then(|m| m.resources.get(&addr.resource.to_string()))
             else {
                 continue;
@@ -2352,8 +2346,10 @@ impl Walker<'_, '_> {
     /// all name the instance (`with module.a.konnect_mesh.m,`).
     fn at_resource(&self, diags: Diagnostics, addr: &ResourceInstance) -> Vec<Diagnostic> {
         let path: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
-        let config =
-            module_of(self.root, &path).and_then(|m| m.resources.get(&addr.resource.to_string()));
+        let config = self
+            .root
+            .descendant(&path)
+            .and_then(|m| m.resources.get(&addr.resource.to_string()));
         diags
             .into_iter()
             .map(|mut d| {

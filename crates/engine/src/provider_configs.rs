@@ -20,7 +20,7 @@ pub struct ProviderConfig {
 /// The configuration serving `reference` in the module at `path`, or
 /// `None` when an aliased configuration is neither declared nor passed.
 pub fn resolve(root: &Module, path: &[String], reference: &ProviderRef) -> Option<ProviderConfig> {
-    let module = module_at(root, path)?;
+    let module = root.descendant(path)?;
     let here = ProviderConfig {
         module: path.to_vec(),
         name: reference.name.clone(),
@@ -33,7 +33,7 @@ pub fn resolve(root: &Module, path: &[String], reference: &ProviderRef) -> Optio
         // The root: a default configuration may be implied.
         return reference.alias.is_none().then_some(here);
     };
-    let parent = module_at(root, parent_path)?;
+    let parent = root.descendant(parent_path)?;
     let call = parent.module_calls.get(call_name)?;
     if let Some(passed) = call
         .providers
@@ -66,14 +66,6 @@ pub fn resolve(root: &Module, path: &[String], reference: &ProviderRef) -> Optio
             alias: None,
         },
     )
-}
-
-fn module_at<'m>(root: &'m Module, path: &[String]) -> Option<&'m Module> {
-    let mut m = root;
-    for name in path {
-        m = m.module_calls.get(name)?.module.as_deref()?;
-    }
-    Some(m)
 }
 
 /// The parent's configuration that `providers = { … }` passes for
