@@ -298,7 +298,7 @@ impl Builder<'_> {
             let (targets, _) = crate::imports::import_targets(m);
             for t in targets.values() {
                 let n = Node {
-                    module: t.to.module.0.iter().map(|s| s.name.clone()).collect(),
+                    module: t.to.module.call_names(),
                     kind: NodeKind::Resource(t.to.resource.clone()),
                 };
                 self.expr_deps(&n, &t.id, m, path, "import");

@@ -1813,7 +1813,7 @@ impl Walker<'_, '_> {
             {
                 continue;
             }
-            let path: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
+            let path = addr.module.call_names();
             let Some(r) = self
                 .root
                 .descendant(&path)
@@ -2345,7 +2345,7 @@ impl Walker<'_, '_> {
     /// them: those without a location point at the resource's block, and
     /// all name the instance (`with module.a.konnect_mesh.m,`).
     fn at_resource(&self, diags: Diagnostics, addr: &ResourceInstance) -> Vec<Diagnostic> {
-        let path: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
+        let path = addr.module.call_names();
         let config = self
             .root
             .descendant(&path)
@@ -2560,7 +2560,7 @@ impl Walker<'_, '_> {
             job_dependencies.push(obj.dependencies.clone());
             jobs.push(ApplyJob {
                 node: None,
-                path: addr.module.0.iter().map(|s| s.name.clone()).collect(),
+                path: addr.module.call_names(),
                 type_name: addr.resource.ty.clone(),
                 addr,
                 cp,

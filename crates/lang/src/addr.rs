@@ -72,6 +72,12 @@ impl ModuleInstance {
         self.0.is_empty()
     }
 
+    /// The names of the module calls along the path, without instance keys:
+    /// where the module's configuration is, as opposed to which instance.
+    pub fn call_names(&self) -> Vec<String> {
+        self.0.iter().map(|s| s.name.clone()).collect()
+    }
+
     /// The child module instance `module.name[key]` of this one.
     pub fn child(&self, name: &str, key: InstanceKey) -> Self {
         let mut steps = self.0.clone();
