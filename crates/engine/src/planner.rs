@@ -1448,40 +1448,18 @@ impl Walker<'_, '_> {
                 prior.clone(),
                 Value::null(block.implied_type()),
             ));
-            if self.applying.is_some() && self.opts.parallelism > 1 {
-                // Deleted together at the end of the walk, each after what
-                // depends on it (`flush`).
-                self.deferred.push(ApplyJob {
-                    node: None,
-                    path: path.to_vec(),
-                    addr: addr.clone(),
-                    cp: cp.clone(),
-                    block: block.clone(),
-                    type_name: r.ty.clone(),
-                    provider_ref: cp.address.clone(),
-                    config: Value::null(block.implied_type()),
+            if self.applying.is_some() {
+                // Deleted at the end of the walk, each after what depends
+                // on it (`flush`).
+                self.deferred.push(ApplyJob::deletion(
+                    addr.clone(),
+                    cp.clone(),
+                    block.clone(),
+                    cp.address.clone(),
                     private,
-                    dependencies: Vec::new(),
-                    create_before_destroy: false,
-                    action: Action::Delete,
-                    prior: prior.clone(),
-                    planned: Value::null(block.implied_type()),
-                    deposed: None,
-                    waits: Vec::new(),
-                });
-            } else if self.applying.is_some() {
-                let step = ApplyStep {
-                    addr,
-                    cp,
-                    block,
-                    type_name: &r.ty,
-                    provider_ref: cp.address.clone(),
-                    config: &Value::null(block.implied_type()),
-                    private: &private,
-                    dependencies: Vec::new(),
-                    create_before_destroy: false,
-                };
-                self.destroy(&step, &prior, None).await;
+                    prior.clone(),
+                    None,
+                ));
             }
             return prior;
         }
@@ -2518,18 +2496,6 @@ impl Walker<'_, '_> {
                 .iter()
                 .map(|((a, k), o)| (a.clone(), Some(k.clone()), o.clone())),
         );
-        // An orphan that another orphan depends on goes after it.
-        let mut dependents: HashMap<&str, usize> = HashMap::new();
-        for o in self.prior.objects.values() {
-            for d in &o.dependencies {
-                *dependents.entry(d.as_str()).or_default() += 1;
-            }
-        }
-        orphans.sort_by_key(|(a, _, _)| {
-            let name = a.abs_resource().to_string();
-            std::cmp::Reverse(dependents.get(name.as_str()).copied().unwrap_or(0))
-        });
-        orphans.reverse();
         let mut jobs = Vec::new();
         let mut job_dependencies = Vec::new();
         for (addr, deposed, obj) in orphans {
@@ -2556,26 +2522,16 @@ impl Walker<'_, '_> {
             let Some(schema) = cp.schema.resources.get(&addr.resource.ty).cloned() else {
                 continue;
             };
-            let null = Value::null(schema.block.implied_type());
             job_dependencies.push(obj.dependencies.clone());
-            jobs.push(ApplyJob {
-                node: None,
-                path: addr.module.call_names(),
-                type_name: addr.resource.ty.clone(),
+            jobs.push(ApplyJob::deletion(
                 addr,
                 cp,
-                block: schema.block.clone(),
-                provider_ref: obj.provider.clone(),
-                config: null.clone(),
-                private: obj.private.map(String::into_bytes).unwrap_or_default(),
-                dependencies: Vec::new(),
-                create_before_destroy: false,
-                action: Action::Delete,
-                prior: obj.value,
-                planned: null,
+                schema.block.clone(),
+                obj.provider.clone(),
+                obj.private.map(String::into_bytes).unwrap_or_default(),
+                obj.value,
                 deposed,
-                waits: Vec::new(),
-            });
+            ));
         }
         // Each orphan waits for the deletion of the orphans that depend on it.
         let mut by_resource: HashMap<String, Vec<usize>> = HashMap::new();
@@ -2718,6 +2674,37 @@ struct ApplyJob {
 }
 
 impl ApplyJob {
+    /// The deletion of `prior` (a deposed object when `deposed` is set).
+    fn deletion(
+        addr: ResourceInstance,
+        cp: ConfiguredProvider,
+        block: Block,
+        provider_ref: String,
+        private: Vec<u8>,
+        prior: Value,
+        deposed: Option<String>,
+    ) -> ApplyJob {
+        let null = Value::null(block.implied_type());
+        ApplyJob {
+            node: None,
+            path: addr.module.call_names(),
+            type_name: addr.resource.ty.clone(),
+            addr,
+            cp,
+            block,
+            provider_ref,
+            config: null.clone(),
+            private,
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+            action: Action::Delete,
+            prior,
+            planned: null,
+            deposed,
+            waits: Vec::new(),
+        }
+    }
+
     /// The address as progress lines print it.
     fn display_name(&self) -> String {
         match &self.deposed {
