@@ -442,6 +442,18 @@ struct ConfiguredProvider {
     provider: Arc<dyn Provider>,
 }
 
+/// The error of a provider task that ended without an answer (it panicked).
+fn provider_stopped(
+    doing: &str,
+    addr: &ResourceInstance,
+    e: &tokio::task::JoinError,
+) -> Diagnostic {
+    Diagnostic::error(
+        "Provider failed",
+        format!("The provider stopped while {doing} {addr}: {e}. This is a bug in the provider."),
+    )
+}
+
 /// The provider's full source address, as plan JSON names it
 /// (`registry.terraform.io/kong/konnect`).
 pub fn provider_source_address(source: &str) -> String {
@@ -1758,10 +1770,7 @@ impl Walker<'_, '_> {
         if let Some(task) = self.read_ahead.remove(addr) {
             return task.await.unwrap_or_else(|e| {
                 let mut resp = ReadResourceResponse::default();
-                resp.diagnostics.push(Diagnostic::error(
-                    "Provider failed",
-                    format!("The provider stopped while reading {addr}: {e}. This is a bug in the provider."),
-                ));
+                resp.diagnostics.push(provider_stopped("reading", addr, &e));
                 resp
             });
         }
@@ -1932,10 +1941,8 @@ impl Walker<'_, '_> {
                 let (resp, elapsed) = task.await.unwrap_or_else(|e| {
                     let mut resp =
                         meshform_providers::provider::ApplyResourceChangeResponse::default();
-                    resp.diagnostics.push(Diagnostic::error(
-                        "Provider failed",
-                        format!("The provider stopped while applying {}: {e}. This is a bug in the provider.", job.addr),
-                    ));
+                    resp.diagnostics
+                        .push(provider_stopped("applying", &job.addr, &e));
                     (resp, std::time::Duration::ZERO)
                 });
                 (i, job, resp, elapsed)
