@@ -110,6 +110,48 @@ async fn converge(
     (applied.new_state.unwrap(), replace)
 }
 
+/// Creates a control plane named `name` holding a mesh `m`; returns the
+/// control plane's id.
+async fn control_plane_with_mesh(
+    factory: &KonnectFactory,
+    provider: &Arc<dyn Provider>,
+    name: &str,
+) -> String {
+    let null = |t: &str| Value::null(factory.schema().resources[t].block.implied_type());
+    let cp_config = object(
+        factory,
+        "konnect_mesh_control_plane",
+        vec![("name", Value::string(name))],
+    );
+    let (cp, _) = converge(
+        factory,
+        provider,
+        "konnect_mesh_control_plane",
+        &null("konnect_mesh_control_plane"),
+        &cp_config,
+    )
+    .await;
+    let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
+    let mesh_config = object(
+        factory,
+        "konnect_mesh",
+        vec![
+            ("cp_id", Value::string(&cp_id)),
+            ("name", Value::string("m")),
+            ("type", Value::string("Mesh")),
+        ],
+    );
+    converge(
+        factory,
+        provider,
+        "konnect_mesh",
+        &null("konnect_mesh"),
+        &mesh_config,
+    )
+    .await;
+    cp_id
+}
+
 /// After an apply, planning the same configuration again changes nothing.
 async fn assert_no_changes(
     factory: &KonnectFactory,
@@ -654,37 +696,7 @@ fn a_hundred_policies_converge_through_faults() {
     run(async {
         let p = configure(&beta, &url, TOKEN);
         let null = |t: &str| Value::null(beta.schema().resources[t].block.implied_type());
-        let cp_config = object(
-            &beta,
-            "konnect_mesh_control_plane",
-            vec![("name", Value::string("faulty"))],
-        );
-        let (cp, _) = converge(
-            &beta,
-            &p,
-            "konnect_mesh_control_plane",
-            &null("konnect_mesh_control_plane"),
-            &cp_config,
-        )
-        .await;
-        let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
-        let mesh_config = object(
-            &beta,
-            "konnect_mesh",
-            vec![
-                ("cp_id", Value::string(&cp_id)),
-                ("name", Value::string("m")),
-                ("type", Value::string("Mesh")),
-            ],
-        );
-        converge(
-            &beta,
-            &p,
-            "konnect_mesh",
-            &null("konnect_mesh"),
-            &mesh_config,
-        )
-        .await;
+        let cp_id = control_plane_with_mesh(&beta, &p, "faulty").await;
 
         sandbox.set_faults(FaultConfig {
             error_rate: 0.2,
@@ -819,37 +831,7 @@ fn every_mesh_resource_type_round_trips() {
         let p = configure(&beta, &url, TOKEN);
         let schema = beta.schema();
         let null = |t: &str| Value::null(schema.resources[t].block.implied_type());
-        let cp_config = object(
-            &beta,
-            "konnect_mesh_control_plane",
-            vec![("name", Value::string("all"))],
-        );
-        let (cp, _) = converge(
-            &beta,
-            &p,
-            "konnect_mesh_control_plane",
-            &null("konnect_mesh_control_plane"),
-            &cp_config,
-        )
-        .await;
-        let cp_id = cp.get_attr("id").unwrap().as_str().unwrap().to_owned();
-        let mesh_config = object(
-            &beta,
-            "konnect_mesh",
-            vec![
-                ("cp_id", Value::string(&cp_id)),
-                ("name", Value::string("m")),
-                ("type", Value::string("Mesh")),
-            ],
-        );
-        converge(
-            &beta,
-            &p,
-            "konnect_mesh",
-            &null("konnect_mesh"),
-            &mesh_config,
-        )
-        .await;
+        let cp_id = control_plane_with_mesh(&beta, &p, "all").await;
         let tables = KonnectTables::load().unwrap();
         let mut done = Vec::new();
         for (type_name, rschema) in &schema.resources {
