@@ -55,18 +55,38 @@ fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A configure request with the system clock.
+fn request(config: Value, offline: bool, env: BTreeMap<String, String>) -> ConfigureRequest {
+    ConfigureRequest {
+        config,
+        offline,
+        clock: Arc::new(SystemClock),
+        env,
+        parallelism: 10,
+    }
+}
+
+/// The provider configured with `config`; configuring must succeed.
+fn configured(
+    factory: &KubernetesFactory,
+    config: Value,
+    offline: bool,
+    env: BTreeMap<String, String>,
+) -> Arc<dyn Provider> {
+    factory
+        .configure(request(config, offline, env))
+        .unwrap_or_else(|_| panic!("configure"))
+}
+
 fn provider(cluster: &Cluster) -> (KubernetesFactory, Arc<dyn Provider>) {
     let factory = KubernetesFactory::new();
     let config = Value::null(factory.schema().provider.block.implied_type());
-    let provider = factory
-        .configure(ConfigureRequest {
-            config,
-            offline: false,
-            clock: Arc::new(SystemClock),
-            env: env(&[("KUBECONFIG", cluster.kubeconfig.to_str().unwrap())]),
-            parallelism: 10,
-        })
-        .unwrap_or_else(|_| panic!("configure"));
+    let provider = configured(
+        &factory,
+        config,
+        false,
+        env(&[("KUBECONFIG", cluster.kubeconfig.to_str().unwrap())]),
+    );
     (factory, provider)
 }
 
@@ -479,15 +499,12 @@ async fn manifest_server_side_apply_and_drift() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_reads_keep_the_state() {
     let factory = KubernetesFactory::new();
-    let p = factory
-        .configure(ConfigureRequest {
-            config: Value::null(factory.schema().provider.block.implied_type()),
-            offline: true,
-            clock: Arc::new(SystemClock),
-            env: BTreeMap::new(),
-            parallelism: 10,
-        })
-        .unwrap_or_else(|_| panic!("configure"));
+    let p = configured(
+        &factory,
+        Value::null(factory.schema().provider.block.implied_type()),
+        true,
+        BTreeMap::new(),
+    );
     let b = block(&factory, "kubernetes_namespace");
     let state = config(&b, json!({"id": "x", "metadata": [{"name": "x"}]}));
     assert_eq!(
@@ -672,15 +689,12 @@ fn missing_kubeconfig_names_what_was_tried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_configuration_is_a_diagnostic() {
     let factory = KubernetesFactory::new();
-    let p = factory
-        .configure(ConfigureRequest {
-            config: Value::null(factory.schema().provider.block.implied_type()),
-            offline: false,
-            clock: Arc::new(SystemClock),
-            env: BTreeMap::new(),
-            parallelism: 10,
-        })
-        .unwrap_or_else(|_| panic!("configure"));
+    let p = configured(
+        &factory,
+        Value::null(factory.schema().provider.block.implied_type()),
+        false,
+        BTreeMap::new(),
+    );
     let r = p
         .import_resource_state(ImportResourceStateRequest {
             type_name: "kubernetes_namespace".into(),
@@ -765,15 +779,7 @@ async fn host_and_exec_plugin_without_kubeconfig() {
         resolved.source,
         ConnectionSource::Host(c.sandbox.kubernetes_url().to_string())
     );
-    let p = factory
-        .configure(ConfigureRequest {
-            config: provider_config,
-            offline: false,
-            clock: Arc::new(SystemClock),
-            env: BTreeMap::new(),
-            parallelism: 10,
-        })
-        .unwrap_or_else(|_| panic!("configure"));
+    let p = configured(&factory, provider_config, false, BTreeMap::new());
     let ty = "kubernetes_namespace_v1";
     let b = block(&factory, ty);
     let cfg = config(&b, json!({"metadata": [{"name": "via-exec"}]}));
@@ -789,15 +795,7 @@ async fn host_and_exec_plugin_without_kubeconfig() {
         &provider_block.implied_type(),
     )
     .unwrap();
-    let p = factory
-        .configure(ConfigureRequest {
-            config: broken,
-            offline: false,
-            clock: Arc::new(SystemClock),
-            env: BTreeMap::new(),
-            parallelism: 10,
-        })
-        .unwrap_or_else(|_| panic!("configure"));
+    let p = configured(&factory, broken, false, BTreeMap::new());
     let r = p
         .import_resource_state(ImportResourceStateRequest {
             type_name: ty.into(),
@@ -895,15 +893,7 @@ async fn ignored_labels_and_annotations_stay_out_of_state() {
         &provider_block.implied_type(),
     )
     .unwrap();
-    let p = factory
-        .configure(ConfigureRequest {
-            config: provider_config,
-            offline: false,
-            clock: Arc::new(SystemClock),
-            env: BTreeMap::new(),
-            parallelism: 10,
-        })
-        .unwrap_or_else(|_| panic!("configure"));
+    let p = configured(&factory, provider_config, false, BTreeMap::new());
     let ty = "kubernetes_config_map";
     let b = block(&factory, ty);
     let cfg = config(
@@ -939,13 +929,7 @@ async fn ignored_labels_and_annotations_stay_out_of_state() {
     )
     .unwrap();
     assert!(factory
-        .configure(ConfigureRequest {
-            config: bad,
-            offline: true,
-            clock: Arc::new(SystemClock),
-            env: BTreeMap::new(),
-            parallelism: 10,
-        })
+        .configure(request(bad, true, BTreeMap::new()))
         .is_err());
 }
 
