@@ -2018,7 +2018,7 @@ impl Walker<'_, '_> {
             std::time::Duration,
         )>,
     ) -> Vec<(usize, bool)> {
-        use crate::sink::{ApplyEvent as E, StateObject, Write};
+        use crate::sink::{ApplyEvent as E, Write};
         let mut outcomes = Vec::new();
         // Jobs the provider carried out, with their new object (`None` for
         // a deletion).
@@ -2063,17 +2063,7 @@ impl Walker<'_, '_> {
                             addr: &job.addr,
                             deposed: job.deposed.as_deref(),
                         },
-                        Some(value) => Write::Put(StateObject {
-                            addr: &job.addr,
-                            deposed: None,
-                            provider: job.provider_ref.clone(),
-                            schema_version: 0,
-                            block: &job.block,
-                            value,
-                            private: None,
-                            dependencies: job.dependencies.clone(),
-                            create_before_destroy: job.create_before_destroy,
-                        }),
+                        Some(value) => Write::Put(job.step().state_object(value, None)),
                     })
                     .collect();
                 target.sink.write_all(&writes)
@@ -2308,18 +2298,7 @@ impl Walker<'_, '_> {
         let Some(target) = self.applying.as_mut() else {
             return Some(());
         };
-        let obj = crate::sink::StateObject {
-            addr: t.addr,
-            deposed,
-            provider: t.provider_ref.clone(),
-            schema_version: 0,
-            block: t.block,
-            value,
-            private: None,
-            dependencies: t.dependencies.clone(),
-            create_before_destroy: t.create_before_destroy,
-        };
-        if let Err(e) = target.sink.put(&obj) {
+        if let Err(e) = target.sink.put(&t.state_object(value, deposed)) {
             self.state_error(t.addr, &e);
             return None;
         }
@@ -2681,6 +2660,20 @@ struct ApplyJob {
 }
 
 impl ApplyJob {
+    fn step(&self) -> ApplyStep<'_> {
+        ApplyStep {
+            addr: &self.addr,
+            cp: &self.cp,
+            block: &self.block,
+            type_name: &self.type_name,
+            provider_ref: self.provider_ref.clone(),
+            config: &self.config,
+            private: &self.private,
+            dependencies: self.dependencies.clone(),
+            create_before_destroy: self.create_before_destroy,
+        }
+    }
+
     /// The deletion of `prior` (a deposed object when `deposed` is set).
     fn deletion(
         addr: ResourceInstance,
@@ -2732,6 +2725,28 @@ struct ApplyStep<'a> {
     private: &'a [u8],
     dependencies: Vec<String>,
     create_before_destroy: bool,
+}
+
+impl<'a> ApplyStep<'a> {
+    /// The state record of `value` as this step's object (or of its
+    /// deposed object `deposed`).
+    fn state_object(
+        &self,
+        value: &'a Value,
+        deposed: Option<&'a str>,
+    ) -> crate::sink::StateObject<'a> {
+        crate::sink::StateObject {
+            addr: self.addr,
+            deposed,
+            provider: self.provider_ref.clone(),
+            schema_version: 0,
+            block: self.block,
+            value,
+            private: None,
+            dependencies: self.dependencies.clone(),
+            create_before_destroy: self.create_before_destroy,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
