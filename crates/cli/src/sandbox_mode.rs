@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use meshform_lang::Value;
-use meshform_sandbox::{Database, Sandbox, SandboxConfig};
+use meshform_sandbox::{Database, Sandbox, SandboxClock, SandboxConfig};
 
 /// The state database of sandbox runs, beside the real one.
 pub const SANDBOX_STATE_PATH: &str = ".meshform/sandbox-state.db";
@@ -35,12 +35,15 @@ pub struct SandboxRun {
 }
 
 impl SandboxRun {
-    pub fn start(dir: &Path) -> anyhow::Result<SandboxRun> {
+    /// Starts the servers on `clock`: the run's `-at` moment moving forward,
+    /// so the simulated world judges expiry when the plan does.
+    pub fn start(dir: &Path, clock: SandboxClock) -> anyhow::Result<SandboxRun> {
         let root = dir.join(".meshform");
         std::fs::create_dir_all(root.join("sandbox")).context("creating .meshform/sandbox")?;
         let sandbox = Sandbox::start(SandboxConfig {
             database: Database::File(root.join("sandbox.db")),
             accept_any_token: true,
+            clock,
             ..SandboxConfig::default()
         })
         .context("starting the sandbox")?;

@@ -16,6 +16,7 @@
 //! It implements the published contracts and depends on no other meshform
 //! crate: it must not know how meshform's own client reads those contracts.
 
+mod clock;
 #[cfg(feature = "contract")]
 pub mod contract;
 mod faults;
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use clock::SandboxClock;
 pub use faults::{FaultConfig, ThrottleConfig};
 pub use konnect::Exchange;
 pub use store::StoreError;
@@ -65,6 +67,8 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
     /// Keep every Konnect request and response for later inspection.
     pub record_exchanges: bool,
+    /// The time the world lives on: token expiry, timestamps, zone checks.
+    pub clock: SandboxClock,
 }
 
 impl Default for SandboxConfig {
@@ -78,6 +82,7 @@ impl Default for SandboxConfig {
             accept_any_token: false,
             faults: FaultConfig::default(),
             record_exchanges: false,
+            clock: SandboxClock::wall(),
         }
     }
 }
@@ -167,7 +172,8 @@ impl Sandbox {
         let store = match &config.database {
             Database::Memory => store::Store::memory()?,
             Database::File(path) => store::Store::open(path)?,
-        };
+        }
+        .with_clock(config.clock);
         let (kube_events, _) = tokio::sync::broadcast::channel(1024);
         let world = Arc::new(World {
             store,
@@ -240,6 +246,17 @@ impl Sandbox {
             path: path.to_path_buf(),
             source,
         })
+    }
+
+    /// The clock the world lives on.
+    pub fn clock(&self) -> SandboxClock {
+        self.world.store.clock()
+    }
+
+    /// Moves the world to `clock` (forward to rehearse an expiry, say);
+    /// requests from now on see its time.
+    pub fn set_clock(&self, clock: SandboxClock) {
+        self.world.store.set_clock(clock);
     }
 
     /// The faults currently injected.

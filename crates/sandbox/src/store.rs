@@ -7,8 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
+
+use crate::SandboxClock;
 
 /// Failures of the SQLite store.
 #[derive(Debug, thiserror::Error)]
@@ -51,8 +54,10 @@ CREATE TABLE IF NOT EXISTS counters (
 ";
 
 /// The SQLite connection behind a lock; all access goes through [`Store::tx`].
+/// Each transaction happens at one moment of the world's clock.
 pub struct Store {
     conn: Mutex<Connection>,
+    clock: Mutex<SandboxClock>,
 }
 
 fn sql(step: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -88,7 +93,26 @@ impl Store {
         conn.execute_batch(SCHEMA).map_err(sql("create schema"))?;
         Ok(Store {
             conn: Mutex::new(conn),
+            clock: Mutex::new(SandboxClock::wall()),
         })
+    }
+
+    /// The same store, living on `clock` instead of the wall clock.
+    pub fn with_clock(self, clock: SandboxClock) -> Store {
+        self.set_clock(clock);
+        self
+    }
+
+    /// The world's clock.
+    pub fn clock(&self) -> SandboxClock {
+        self.clock.lock().map(|c| *c).unwrap_or_default()
+    }
+
+    /// Moves the world to another clock, from the next transaction on.
+    pub fn set_clock(&self, clock: SandboxClock) {
+        if let Ok(mut c) = self.clock.lock() {
+            *c = clock;
+        }
     }
 
     /// Runs `f` inside one SQLite transaction; commits when it returns Ok.
@@ -98,7 +122,10 @@ impl Store {
     ) -> Result<T, E> {
         let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         let txn = conn.transaction().map_err(sql("begin"))?;
-        let value = f(&Tx { conn: &txn })?;
+        let value = f(&Tx {
+            conn: &txn,
+            now: self.clock().now(),
+        })?;
         txn.commit().map_err(sql("commit"))?;
         Ok(value)
     }
@@ -150,6 +177,7 @@ pub struct Row {
 /// Operations available inside a transaction.
 pub struct Tx<'a> {
     conn: &'a Connection,
+    now: DateTime<Utc>,
 }
 
 fn parse(body: String) -> Result<Value, StoreError> {
@@ -157,6 +185,11 @@ fn parse(body: String) -> Result<Value, StoreError> {
 }
 
 impl Tx<'_> {
+    /// The moment of the world's clock this transaction happens at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
     pub fn get(
         &self,
         api: &str,

@@ -150,7 +150,11 @@ fn make_plan_with(
         return Ok(None);
     }
     let sandbox = if a.sandbox {
-        Some(crate::sandbox_mode::SandboxRun::start(dir)?)
+        let clock = match a.at {
+            Some(_) => meshform_sandbox::SandboxClock::starting_at(now),
+            None => meshform_sandbox::SandboxClock::wall(),
+        };
+        Some(crate::sandbox_mode::SandboxRun::start(dir, clock)?)
     } else {
         None
     };

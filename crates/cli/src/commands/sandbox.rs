@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use meshform_sandbox::{
-    database_status, reset_database, Database, FaultConfig, Sandbox, SandboxConfig, SandboxStatus,
-    ThrottleConfig,
+    database_status, reset_database, Database, FaultConfig, Sandbox, SandboxClock, SandboxConfig,
+    SandboxStatus, ThrottleConfig,
 };
 
 use crate::Globals;
@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Seed for the fault generator.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
+    /// Run the world from this moment instead of now (RFC 3339, or
+    /// +DURATION such as +30d); time then moves forward from it.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +95,7 @@ struct ServerRecord {
     pid: u32,
     konnect_url: String,
     kubernetes_url: String,
+    clock: SandboxClock,
 }
 
 pub fn run(c: SandboxCommand, _g: &Globals) -> anyhow::Result<ExitCode> {
@@ -113,6 +118,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     check_rate("throttle-rate", args.throttle_rate)?;
     check_rate("drop-rate", args.drop_rate)?;
     let paths = paths();
+    let clock = match args.at.as_deref() {
+        Some(at) => SandboxClock::starting_at(crate::world::clock(Some(at))?),
+        None => SandboxClock::wall(),
+    };
     let faults = FaultConfig {
         latency_ms: args.latency_ms,
         error_rate: args.error_rate,
@@ -136,6 +145,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         personal_access_tokens: args.tokens,
         accept_any_token: !args.strict_tokens,
         faults,
+        clock,
         ..SandboxConfig::default()
     })
     .context("could not start the sandbox")?;
@@ -146,11 +156,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         pid: std::process::id(),
         konnect_url: sandbox.konnect_url().to_string(),
         kubernetes_url: sandbox.kubernetes_url().to_string(),
+        clock,
     };
     let json = serde_json::json!({
         "pid": record.pid,
         "konnect_url": record.konnect_url,
         "kubernetes_url": record.kubernetes_url,
+        "clock_offset_ms": record.clock.offset().num_milliseconds(),
     });
     std::fs::write(&paths.server, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("could not write {}", paths.server.display()))?;
@@ -159,6 +171,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "Kubernetes API: {}", sandbox.kubernetes_url())?;
     writeln!(out, "Kubeconfig: {}", paths.kubeconfig.display())?;
     writeln!(out, "Database: {}", paths.database.display())?;
+    writeln!(out, "Clock: {}", describe_clock(clock))?;
     writeln!(out)?;
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()?;
@@ -180,6 +193,9 @@ fn running_server(path: &Path) -> Option<ServerRecord> {
         pid: u32::try_from(json["pid"].as_u64()?).ok()?,
         konnect_url: json["konnect_url"].as_str()?.to_string(),
         kubernetes_url: json["kubernetes_url"].as_str()?.to_string(),
+        clock: SandboxClock::with_offset(chrono::TimeDelta::milliseconds(
+            json["clock_offset_ms"].as_i64().unwrap_or(0),
+        )),
     };
     let addr = record.konnect_url.strip_prefix("http://")?.parse().ok()?;
     std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
@@ -199,6 +215,10 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             "running": server.is_some(),
             "konnect_url": server.as_ref().map(|s| s.konnect_url.clone()),
             "kubernetes_url": server.as_ref().map(|s| s.kubernetes_url.clone()),
+            "clock": server.as_ref().map(|s| serde_json::json!({
+                "now": s.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "simulated": !s.clock.is_wall(),
+            })),
             "database": paths.database,
             "status": world,
         });
@@ -211,6 +231,7 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             println!("Konnect API: {}", s.konnect_url);
             println!("Kubernetes API: {}", s.kubernetes_url);
             println!("Kubeconfig: {}", paths.kubeconfig.display());
+            println!("Clock: {}", describe_clock(s.clock));
         }
         None => println!("Sandbox: not running (start it with `meshform sandbox serve`)"),
     }
@@ -233,6 +254,18 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The clock a server runs on, as `serve` and `status` print it.
+fn describe_clock(clock: SandboxClock) -> String {
+    let now = clock
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if clock.is_wall() {
+        format!("{now} (wall clock)")
+    } else {
+        format!("{now} (simulated: started with -at)")
+    }
 }
 
 fn print_counts(title: &str, counts: &std::collections::BTreeMap<String, u64>) {

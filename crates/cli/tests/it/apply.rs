@@ -302,21 +302,32 @@ fn console_evaluates_against_configuration_and_state() {
 
 #[test]
 fn ctrl_c_finishes_the_operation_in_flight_saves_it_and_stops() {
-    let dir = workdir_with_main("resource \"time_sleep\" \"wait\" {\n  create_duration = \"2s\"\n}\nresource \"time_static\" \"after\" {\n  depends_on = [time_sleep.wait]\n}\n");
-    let child = command_in(dir.path())
+    use std::io::{BufRead, Read};
+    let dir = workdir_with_main("resource \"time_sleep\" \"wait\" {\n  create_duration = \"3s\"\n}\nresource \"time_static\" \"after\" {\n  depends_on = [time_sleep.wait]\n}\n");
+    let mut child = command_in(dir.path())
         .args(["apply", "-auto-approve"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    // Interrupt once the sleep is in flight, as a user watching would.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("time_sleep.wait: Creating...") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            panic!("apply ended before it started the sleep:\n{seen}");
+        }
+        seen.push_str(&line);
+    }
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
+    stdout.read_to_string(&mut seen).unwrap();
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = seen;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(

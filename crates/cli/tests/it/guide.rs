@@ -9,15 +9,28 @@ use crate::support::{command_in, run, tempdir, Run};
 const T: &str = "2026-11-26T10:15:00Z";
 
 /// A background `sandbox serve`, stopped on drop.
-struct Serve(
-    std::process::Child,
-    #[allow(dead_code)] std::io::BufReader<std::process::ChildStdout>,
-);
+struct Serve {
+    child: std::process::Child,
+    /// Kept so the server never writes to a closed pipe.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    /// What it printed up to "Press Ctrl-C".
+    banner: String,
+}
+
+impl Serve {
+    /// The address it printed after `label: `.
+    fn printed(&self, label: &str) -> &str {
+        self.banner
+            .lines()
+            .find_map(|l| l.strip_prefix(label)?.strip_prefix(": "))
+            .unwrap_or_else(|| panic!("serve printed no {label}:\n{}", self.banner))
+    }
+}
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -82,10 +95,11 @@ impl Guide {
 
     /// `meshform sandbox serve` in the background, until the guard drops,
     /// so kubectl can look at the sandbox cluster between commands.
-    fn serve(&self) -> Serve {
+    fn serve(&self, args: &[&str]) -> Serve {
         use std::io::BufRead;
         let mut child = command_in(self.dir.path())
             .args(["sandbox", "serve"])
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -93,14 +107,20 @@ impl Guide {
         let stdout = child.stdout.take().unwrap();
         let mut reader = std::io::BufReader::new(stdout);
         let mut line = String::new();
+        let mut banner = String::new();
         // Read to the last line it prints, keeping the pipe open after.
         while !line.starts_with("Press Ctrl-C") {
             line.clear();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 panic!("sandbox serve ended before it printed its addresses");
             }
+            banner.push_str(&line);
         }
-        Serve(child, reader)
+        Serve {
+            child,
+            _stdout: reader,
+            banner,
+        }
     }
 
     fn kubectl(&self, args: &[&str]) -> Option<String> {
@@ -153,7 +173,7 @@ fn walk(guide: &Guide) {
         .contains("No changes. Your infrastructure matches the configuration."));
 
     // The zone's namespace and token secret are in the cluster.
-    let serve = guide.serve();
+    let serve = guide.serve(&[&at(30)]);
     if let Some(ns) = guide.kubectl(&["get", "ns"]) {
         assert!(ns.contains("kong-mesh-system"), "{ns}");
         let secret = guide
@@ -271,7 +291,7 @@ fn walk(guide: &Guide) {
         konnect_objects, 0,
         "the sandbox's Konnect is empty again: {status}"
     );
-    let _serve = guide.serve();
+    let _serve = guide.serve(&[&at(200)]);
     if let Some(ns) = guide.kubectl(&["get", "ns"]) {
         assert!(!ns.contains("kong-mesh-system"), "{ns}");
     }
@@ -463,4 +483,78 @@ fn helm_diff_shows_the_objects_a_values_change_touches() {
         r.stdout
     );
     guide.ok(&["destroy", "-sandbox", "-auto-approve", &at(3)]);
+}
+
+/// Issue 15: `-at` moves the sandbox's world with the run, so a rotation
+/// years ahead is rehearsed as it will happen, whatever today's date is.
+#[test]
+fn issue_15_the_sandbox_lives_on_the_runs_clock() {
+    let Some(repo) = meshform_testkit::shared_path("fixtures/helm/repo") else {
+        return;
+    };
+    let guide = Guide::new(&repo);
+    guide.ok(&["init"]);
+    let r = guide.ok(&[
+        "apply",
+        "-sandbox",
+        "-auto-approve",
+        "-at=2030-01-31T12:00:00Z",
+    ]);
+    assert!(r.stdout.contains("Apply complete!"), "{}", r.stdout);
+
+    // The token's expiry, read from the sandbox's own Konnect API: the
+    // guide's rotation (60 s) plus 15 minutes, on the run's clock.
+    let serve = guide.serve(&["-at=2030-01-31T12:00:30Z"]);
+    assert!(
+        serve
+            .printed("Clock")
+            .ends_with("(simulated: started with -at)"),
+        "{}",
+        serve.banner
+    );
+    let konnect = serve.printed("Konnect API").to_string();
+    let client = reqwest::blocking::Client::new();
+    let get = |path: &str| -> serde_json::Value {
+        client
+            .get(format!("{konnect}{path}"))
+            .bearer_auth("kpat_anyvalueworksinthesandbox")
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.text())
+            .map(|text| serde_json::from_str(&text).expect("a JSON body"))
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    };
+    let accounts = get("/v3/system-accounts");
+    let account = accounts["data"][0]["id"].as_str().expect("an account");
+    let tokens = get(&format!("/v3/system-accounts/{account}/access-tokens"));
+    assert_eq!(
+        tokens["data"][0]["expires_at"], "2030-01-31T12:16:00Z",
+        "{tokens}"
+    );
+    let clock = get("/_sandbox/clock");
+    assert_eq!(clock["simulated"], true, "{clock}");
+    let now = chrono::DateTime::parse_from_rfc3339(clock["now"].as_str().unwrap_or_default())
+        .expect("an RFC 3339 time");
+    let start = chrono::DateTime::parse_from_rfc3339("2030-01-31T12:00:30Z").unwrap();
+    assert!(
+        now >= start && now - start < chrono::Duration::minutes(5),
+        "{clock}"
+    );
+
+    // `status` tells which clock the running server is on.
+    let status = guide.ok(&["sandbox", "status"]).stdout;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("Clock: "))
+        .unwrap_or_else(|| panic!("no clock in status:\n{status}"));
+    assert!(line.starts_with("Clock: 2030-01-31T12:0"), "{line}");
+    assert!(line.ends_with("(simulated: started with -at)"), "{line}");
+    drop(serve);
+
+    let serve = guide.serve(&[]);
+    assert!(
+        serve.printed("Clock").ends_with("(wall clock)"),
+        "{}",
+        serve.banner
+    );
 }

@@ -13,7 +13,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use super::{
-    json_response, konnect_list, konnect_page, new_id, now, parse_object, Problem, API, ZONES,
+    json_response, konnect_list, konnect_page, new_id, now, parse_object, rfc3339_nano, Problem,
+    API, ZONES,
 };
 use crate::store::Tx;
 use crate::World;
@@ -206,7 +207,7 @@ async fn create(State(world): State<Arc<World>>, body: Bytes) -> Result<Response
     let labels = check_labels(&body)?.unwrap_or_default();
     let (mesh_creation, hostname_generators) = check_features(&body)?;
     let id = new_id();
-    let at = now();
+    let at = now(&world);
     let cp = json!({
         "id": id,
         "name": name,
@@ -300,7 +301,7 @@ async fn patch(
             }
             cp["labels"] = labels_value(&current);
         }
-        cp["updated_at"] = json!(now());
+        cp["updated_at"] = json!(rfc3339_nano(t.now()));
         t.put(API, KIND, "", &cp_id, &cp)?;
         Ok(cp)
     })?;
@@ -322,7 +323,7 @@ async fn put(
         cp["name"] = json!(name);
         cp["description"] = json!(description);
         cp["labels"] = labels_value(&labels);
-        cp["updated_at"] = json!(now());
+        cp["updated_at"] = json!(rfc3339_nano(t.now()));
         t.put(API, KIND, "", &cp_id, &cp)?;
         Ok::<_, Problem>(cp)
     })?;

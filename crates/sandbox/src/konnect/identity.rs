@@ -13,7 +13,10 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{json_response, konnect_list, konnect_page, new_id, now, parse_object, Problem, API};
+use super::{
+    json_response, konnect_list, konnect_page, new_id, now, parse_object, rfc3339_nano, Problem,
+    API,
+};
 use crate::store::Tx;
 use crate::World;
 
@@ -131,10 +134,10 @@ fn hash(token: &str) -> String {
         .collect()
 }
 
-fn expired(expires_at: Option<&str>) -> bool {
+fn expired(expires_at: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> bool {
     expires_at
         .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
-        .is_some_and(|e| e <= chrono::Utc::now())
+        .is_some_and(|e| e <= now)
 }
 
 /// Whether a Bearer token may call the API: a configured personal token, a
@@ -154,10 +157,10 @@ pub fn token_is_valid(world: &World, token: &str) -> Result<bool, Problem> {
         let Some(mut record) = t.get(API, TOKENS, account, token_id)? else {
             return Ok(Some(false));
         };
-        if expired(record["expires_at"].as_str()) {
+        if expired(record["expires_at"].as_str(), t.now()) {
             return Ok(Some(false));
         }
-        record["last_used_at"] = json!(now());
+        record["last_used_at"] = json!(rfc3339_nano(t.now()));
         t.put(API, TOKENS, account, token_id, &record)?;
         Ok(Some(true))
     })?;
@@ -185,7 +188,7 @@ pub fn issued_token_account(world: &World, token: &str) -> Result<Option<String>
         let account = index["account_id"].as_str().unwrap_or_default().to_string();
         let token_id = index["token_id"].as_str().unwrap_or_default();
         Ok(match t.get(API, TOKENS, &account, token_id)? {
-            Some(r) if !expired(r["expires_at"].as_str()) => Some(account),
+            Some(r) if !expired(r["expires_at"].as_str(), t.now()) => Some(account),
             _ => None,
         })
     })
@@ -253,7 +256,7 @@ async fn create_account(State(world): State<Arc<World>>, body: Bytes) -> Result<
         }
     };
     let id = new_id();
-    let at = now();
+    let at = now(&world);
     let account = json!({
         "id": id, "name": name, "description": description,
         "created_at": at, "updated_at": at, "konnect_managed": managed,
@@ -315,7 +318,7 @@ async fn patch_account(
         if let Some(description) = description {
             account["description"] = json!(description);
         }
-        account["updated_at"] = json!(now());
+        account["updated_at"] = json!(rfc3339_nano(t.now()));
         t.put(API, ACCOUNTS, "", &account_id, &account)?;
         Ok(account)
     })?;
@@ -362,18 +365,18 @@ async fn create_token(
                     "must be an RFC 3339 date-time",
                 )
             })?;
-            if at <= chrono::Utc::now() {
+            if at <= world.store.clock().now() {
                 return Err(Problem::invalid(
                     "expires_at",
                     "invalid",
                     "must be in the future",
                 ));
             }
-            Some(super::rfc3339_nano(at.with_timezone(&chrono::Utc)))
+            Some(rfc3339_nano(at.with_timezone(&chrono::Utc)))
         }
     };
     let id = new_id();
-    let at = now();
+    let at = now(&world);
     let token = format!(
         "spat_{}",
         (0..49)
@@ -447,7 +450,7 @@ async fn patch_token(
         if let Some(name) = name {
             token["name"] = json!(name);
         }
-        token["updated_at"] = json!(now());
+        token["updated_at"] = json!(rfc3339_nano(t.now()));
         t.put(API, TOKENS, &account_id, &token_id, &token)?;
         Ok::<_, Problem>(token)
     })?;
@@ -583,7 +586,7 @@ async fn create_team(State(world): State<Arc<World>>, body: Bytes) -> Result<Res
         return Err(Problem::invalid("labels", "is_object", "must be an object"));
     }
     let id = new_id();
-    let at = now();
+    let at = now(&world);
     let team = json!({
         "id": id, "name": name, "description": description, "system_team": false,
         "labels": labels, "created_at": at, "updated_at": at,
@@ -633,7 +636,7 @@ async fn patch_team(
         if let Some(labels) = body.get("labels").filter(|l| l.is_object()) {
             team["labels"] = labels.clone();
         }
-        team["updated_at"] = json!(now());
+        team["updated_at"] = json!(rfc3339_nano(t.now()));
         t.put(API, TEAMS, "", &team_id, &team)?;
         Ok::<_, Problem>(team)
     })?;

@@ -14,7 +14,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use super::control_planes;
-use super::{json_response, now, parse_object, Problem, API};
+use super::{json_response, parse_object, rfc3339_nano, Problem, API};
 use crate::store::{StoreError, Tx};
 use crate::World;
 
@@ -278,7 +278,9 @@ fn build(
     name: &str,
     mut body: Map<String, Value>,
     previous: Option<&Value>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Value, Problem> {
+    let now = rfc3339_nano(now);
     check_name(name)?;
     match body.get("type") {
         Some(Value::String(t)) if t == kind.type_name => {}
@@ -315,7 +317,7 @@ fn build(
     check_string_map(body.get("labels"), "labels")?;
     let created = previous
         .and_then(|p| p.get("creationTime").cloned())
-        .unwrap_or_else(|| json!(now()));
+        .unwrap_or_else(|| json!(now));
     let mut labels = match body.remove("labels") {
         Some(Value::Object(map)) => map,
         _ => Map::new(),
@@ -340,7 +342,7 @@ fn build(
     }
     out.insert("name".into(), json!(name));
     out.insert("creationTime".into(), created);
-    out.insert("modificationTime".into(), json!(now()));
+    out.insert("modificationTime".into(), json!(now));
     if !labels.is_empty() {
         out.insert("labels".into(), Value::Object(labels));
     }
@@ -549,7 +551,7 @@ async fn put_mesh(
     let created = world.store.tx(|t| {
         control_planes::require(t, &cp_id)?;
         let previous = t.get(API, "meshes", &cp_id, &name)?;
-        let mesh = build(&kind, None, &name, body, previous.as_ref())?;
+        let mesh = build(&kind, None, &name, body, previous.as_ref(), t.now())?;
         t.put(API, "meshes", &cp_id, &name, &mesh)?;
         if previous.is_none() {
             let skip: Vec<String> = mesh["skipCreatingInitialPolicies"]
@@ -625,7 +627,7 @@ async fn put_generator(
     let created = world.store.tx(|t| {
         control_planes::require(t, &cp_id)?;
         let previous = t.get(API, kind.plural, &cp_id, &name)?;
-        let item = build(&kind, None, &name, body, previous.as_ref())?;
+        let item = build(&kind, None, &name, body, previous.as_ref(), t.now())?;
         t.put(API, kind.plural, &cp_id, &name, &item)?;
         Ok::<_, Problem>(previous.is_none())
     })?;
@@ -712,7 +714,7 @@ async fn put_in_mesh(
         }
         let scope = mesh_scope(&cp_id, &mesh);
         let previous = t.get(API, kind.plural, &scope, &name)?;
-        let item = build(&kind, Some(&mesh), &name, body, previous.as_ref())?;
+        let item = build(&kind, Some(&mesh), &name, body, previous.as_ref(), t.now())?;
         t.put(API, kind.plural, &scope, &name, &item)?;
         Ok(previous.is_none())
     })?;
@@ -747,7 +749,7 @@ fn store_default(
     let Value::Object(map) = body else {
         return Ok(());
     };
-    if let Ok(item) = build(kind, mesh, name, map, None) {
+    if let Ok(item) = build(kind, mesh, name, map, None, t.now()) {
         let scope = match mesh {
             Some(mesh) => mesh_scope(cp_id, mesh),
             None => cp_id.to_string(),

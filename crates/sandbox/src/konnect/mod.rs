@@ -61,6 +61,7 @@ pub fn router(world: Arc<World>) -> Router {
         .merge(api)
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/traffic", get(get_traffic).delete(reset_traffic))
+        .route("/_sandbox/clock", get(get_clock).put(put_clock))
         .fallback(not_found_route)
         .layer(axum::extract::DefaultBodyLimit::max(RECORD_LIMIT))
         .layer(middleware::from_fn_with_state(world.clone(), record))
@@ -81,6 +82,39 @@ async fn get_faults(State(world): State<Arc<World>>) -> Response {
 
 async fn get_traffic(State(world): State<Arc<World>>) -> Response {
     axum::Json(world.traffic.stats()).into_response()
+}
+
+/// The time the world lives on, and whether it is simulated (`-at`).
+async fn get_clock(State(world): State<Arc<World>>) -> Response {
+    let clock = world.store.clock();
+    axum::Json(serde_json::json!({
+        "now": rfc3339_nano(clock.now()),
+        "simulated": !clock.is_wall(),
+    }))
+    .into_response()
+}
+
+/// Moves the world's clock: `{"now": "<RFC 3339>"}` starts it at that
+/// moment, `{"now": null}` goes back to the wall clock.
+async fn put_clock(State(world): State<Arc<World>>, body: Bytes) -> Result<Response, Problem> {
+    let body = parse_object(&body)?;
+    let clock = match body.get("now") {
+        None | Some(Value::Null) => crate::SandboxClock::wall(),
+        Some(Value::String(text)) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|at| crate::SandboxClock::starting_at(at.with_timezone(&chrono::Utc)))
+            .map_err(|_| {
+                Problem::invalid("now", "is_date_time", "must be an RFC 3339 date-time")
+            })?,
+        Some(_) => {
+            return Err(Problem::invalid(
+                "now",
+                "is_date_time",
+                "must be an RFC 3339 date-time or null",
+            ))
+        }
+    };
+    world.store.set_clock(clock);
+    Ok(get_clock(State(world)).await)
 }
 
 async fn reset_traffic(State(world): State<Arc<World>>) -> Response {
@@ -221,8 +255,9 @@ pub fn parse_object(body: &Bytes) -> Result<Map<String, Value>, Problem> {
     }
 }
 
-pub fn now() -> String {
-    rfc3339_nano(chrono::Utc::now())
+/// The world's current time as Konnect writes timestamps.
+pub fn now(world: &World) -> String {
+    rfc3339_nano(world.store.clock().now())
 }
 
 /// RFC 3339 in UTC with trailing zeros of the fraction trimmed, as Go's

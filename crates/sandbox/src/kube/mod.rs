@@ -245,11 +245,18 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match dispatch(&world, &method, &uri, &query, &headers, &body) {
+    let mut response = match dispatch(&world, &method, &uri, &query, &headers, &body) {
         Ok(Reply::Done(response)) => response,
         Ok(Reply::Watch(request)) => watch(world, request),
         Err(failure) => failure.into_response(),
-    }
+    };
+    // As the real API server: no client may answer from an HTTP cache (a
+    // cached discovery document would hide a CRD created a moment ago).
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache, private"),
+    );
+    response
 }
 
 enum Reply {
@@ -486,7 +493,7 @@ fn stamp_new(t: &Tx<'_>, ty: &ResourceType, object: &mut Value) -> Result<(), St
     object["kind"] = json!(ty.kind);
     let meta = &mut object["metadata"];
     meta["uid"] = json!(uuid::Uuid::new_v4().to_string());
-    meta["creationTimestamp"] = json!(objects::timestamp());
+    meta["creationTimestamp"] = json!(objects::timestamp(t.now()));
     if tracks_generation(ty) {
         meta["generation"] = json!(1);
     }
@@ -495,7 +502,7 @@ fn stamp_new(t: &Tx<'_>, ty: &ResourceType, object: &mut Value) -> Result<(), St
         m.remove("selfLink");
     }
     objects::apply_defaults(ty, object);
-    objects::simulate_status(ty, object);
+    objects::simulate_status(ty, object, t.now());
     object["metadata"]["resourceVersion"] = json!(next_rv(t)?);
     Ok(())
 }
@@ -631,7 +638,7 @@ impl Call<'_> {
             metadata["remainingItemCount"] = json!(total - offset - limit);
         }
         if wants_table(self.headers) {
-            let mut table = objects::table(self.ty, &page, &rv);
+            let mut table = objects::table(self.ty, &page, &rv, self.world.store.clock().now());
             table["metadata"] = metadata;
             return Ok(ok(table));
         }
@@ -656,7 +663,12 @@ impl Call<'_> {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            return Ok(ok(objects::table(self.ty, &[object], &rv)));
+            return Ok(ok(objects::table(
+                self.ty,
+                &[object],
+                &rv,
+                self.world.store.clock().now(),
+            )));
         }
         Ok(ok(object))
     }
@@ -838,7 +850,7 @@ impl Call<'_> {
             if owned && row.name != wanted_name && row.body["spec"]["replicas"] != 0 {
                 let mut old = row.body;
                 old["spec"]["replicas"] = json!(0);
-                objects::simulate_status(&rs_type, &mut old);
+                objects::simulate_status(&rs_type, &mut old, t.now());
                 old["metadata"]["resourceVersion"] = json!(next_rv(t)?);
                 t.put(API, &rs_type.collection(), &scope, &row.name, &old)?;
                 notify(self.world, &rs_type, &scope, "MODIFIED", &old);
@@ -849,7 +861,7 @@ impl Call<'_> {
                 existing["spec"]["replicas"] = wanted["spec"]["replicas"].clone();
                 existing["metadata"]["generation"] =
                     json!(int(&existing["metadata"]["generation"]) + 1);
-                objects::simulate_status(&rs_type, &mut existing);
+                objects::simulate_status(&rs_type, &mut existing, t.now());
                 existing["metadata"]["resourceVersion"] = json!(next_rv(t)?);
                 t.put(API, &rs_type.collection(), &scope, &wanted_name, &existing)?;
                 notify(self.world, &rs_type, &scope, "MODIFIED", &existing);
@@ -900,7 +912,7 @@ impl Call<'_> {
             notify(self.world, &pod_type, scope, "DELETED", &extra.body);
         }
         for _ in owned.len()..wanted {
-            if let Some(mut pod) = objects::pod_for(replica_set) {
+            if let Some(mut pod) = objects::pod_for(replica_set, t.now()) {
                 stamp_new(t, &pod_type, &mut pod)?;
                 let name = pod["metadata"]["name"]
                     .as_str()
@@ -972,7 +984,7 @@ impl Call<'_> {
                 json!(if changed { generation + 1 } else { generation });
         }
         if !status_only {
-            objects::simulate_status(self.ty, &mut next);
+            objects::simulate_status(self.ty, &mut next, t.now());
         }
         self.validate(&next, &name)?;
         next["metadata"]["resourceVersion"] = json!(next_rv(t)?);
@@ -1081,7 +1093,7 @@ impl Call<'_> {
             "manager": self.field_manager(),
             "operation": "Apply",
             "apiVersion": self.ty.api_version(),
-            "time": objects::timestamp(),
+            "time": objects::timestamp(self.world.store.clock().now()),
             "fieldsType": "FieldsV1",
             "fieldsV1": patch::fields_v1(&paths),
         })
@@ -1191,7 +1203,7 @@ impl Call<'_> {
             self.remove(t, &object)?;
             if self.ty.kind == "Namespace" && self.ty.group.is_empty() {
                 object["status"]["phase"] = json!("Terminating");
-                object["metadata"]["deletionTimestamp"] = json!(objects::timestamp());
+                object["metadata"]["deletionTimestamp"] = json!(objects::timestamp(t.now()));
             }
             Ok::<_, Failure>(object)
         })?;
@@ -1339,13 +1351,14 @@ fn int(value: &Value) -> i64 {
 fn watch(world: Arc<World>, request: WatchRequest) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, Infallible>>(64);
     let mut events = world.kube_events.subscribe();
+    let clock = world.store.clock();
     tokio::spawn(async move {
         let line = |kind: &str, object: &Value| {
             let object = if request.table && kind != "BOOKMARK" {
                 let rv = object["metadata"]["resourceVersion"]
                     .as_str()
                     .unwrap_or_default();
-                objects::table(&request.ty, std::slice::from_ref(object), rv)
+                objects::table(&request.ty, std::slice::from_ref(object), rv, clock.now())
             } else {
                 object.clone()
             };

@@ -1,12 +1,14 @@
 //! What the API server and its controllers would add to an object: defaults,
 //! completed workload status, and the selectors and tables of list calls.
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::registry::ResourceType;
 
-pub fn timestamp() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// A Kubernetes timestamp (RFC 3339, whole seconds, UTC).
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn int(value: &Value, default: i64) -> i64 {
@@ -80,9 +82,9 @@ pub fn apply_defaults(ty: &ResourceType, object: &mut Value) {
 
 /// Status as if the controllers had finished: workloads ready, jobs
 /// complete, namespaces active, CRDs established.
-pub fn simulate_status(ty: &ResourceType, object: &mut Value) {
+pub fn simulate_status(ty: &ResourceType, object: &mut Value, at: DateTime<Utc>) {
     let generation = object["metadata"]["generation"].clone();
-    let now = timestamp();
+    let now = timestamp(at);
     let status = match (ty.group.as_str(), ty.kind.as_str()) {
         ("", "Namespace") => json!({"phase": "Active"}),
         ("", "Pod") => json!({"phase": "Running", "podIP": "10.244.0.10", "startTime": now,
@@ -202,7 +204,7 @@ pub fn replica_set_for(deployment: &Value) -> Option<Value> {
 }
 
 /// A running, ready Pod of a ReplicaSet's template.
-pub fn pod_for(replica_set: &Value) -> Option<Value> {
+pub fn pod_for(replica_set: &Value, at: DateTime<Utc>) -> Option<Value> {
     let rs_name = replica_set["metadata"]["name"].as_str()?;
     let template = &replica_set["spec"]["template"];
     let suffix: String = (0..5)
@@ -211,7 +213,7 @@ pub fn pod_for(replica_set: &Value) -> Option<Value> {
             char::from(ALPHABET[fastrand::usize(..ALPHABET.len())])
         })
         .collect();
-    let now = timestamp();
+    let now = timestamp(at);
     let mut spec = template["spec"].clone();
     spec["nodeName"] = json!("meshform-sandbox");
     let statuses: Vec<Value> = spec["containers"]
@@ -380,13 +382,11 @@ impl FieldSelector {
     }
 }
 
-fn human_age(created: &str) -> String {
+fn human_age(created: &str, now: DateTime<Utc>) -> String {
     let Ok(at) = chrono::DateTime::parse_from_rfc3339(created) else {
         return "<unknown>".into();
     };
-    let secs = (chrono::Utc::now() - at.with_timezone(&chrono::Utc))
-        .num_seconds()
-        .max(0);
+    let secs = (now - at.with_timezone(&Utc)).num_seconds().max(0);
     match secs {
         s if s < 120 => format!("{s}s"),
         s if s < 3600 => format!("{}m", s / 60),
@@ -445,7 +445,12 @@ fn cell(object: &Value, path: &str) -> Value {
 }
 
 /// A `meta.k8s.io/v1` Table of objects, as `kubectl get` asks for.
-pub fn table(ty: &ResourceType, objects: &[Value], resource_version: &str) -> Value {
+pub fn table(
+    ty: &ResourceType,
+    objects: &[Value],
+    resource_version: &str,
+    now: DateTime<Utc>,
+) -> Value {
     let mut columns = vec![
         json!({"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0}),
     ];
@@ -460,7 +465,8 @@ pub fn table(ty: &ResourceType, objects: &[Value], resource_version: &str) -> Va
             for (_, path, _) in &ty.columns {
                 cells.push(cell(o, path));
             }
-            cells.push(json!(human_age(o["metadata"]["creationTimestamp"].as_str().unwrap_or_default())));
+            let created = o["metadata"]["creationTimestamp"].as_str().unwrap_or_default();
+            cells.push(json!(human_age(created, now)));
             json!({
                 "cells": cells,
                 "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]},

@@ -131,7 +131,7 @@ fn authorize(t: &Tx<'_>, token_hash: &str, cp_id: &str) -> Result<Result<(), Str
     let expired = token["expires_at"]
         .as_str()
         .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
-        .is_some_and(|e| e <= chrono::Utc::now());
+        .is_some_and(|e| e <= t.now());
     if expired {
         return Ok(Err("the zone token expired".into()));
     }

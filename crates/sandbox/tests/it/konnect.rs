@@ -1,7 +1,7 @@
 //! The Konnect server: every resource type, auth, pagination, cascades,
 //! zones, faults; every exchange is checked against the official specs.
 
-use meshform_sandbox::{Database, FaultConfig, SandboxConfig, ThrottleConfig};
+use meshform_sandbox::{Database, FaultConfig, SandboxClock, SandboxConfig, ThrottleConfig};
 use serde_json::{json, Value};
 
 use crate::common::{start, start_with, Konnect, PAT};
@@ -555,34 +555,72 @@ fn from_now(seconds: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Issue 15: expiry is judged on the world's clock, never today's date.
 #[test]
 fn expired_access_tokens_are_rejected() {
-    let k = start();
+    let k = start_with(SandboxConfig {
+        clock: SandboxClock::starting_at(at("2030-01-31T12:00:00Z")),
+        ..SandboxConfig::default()
+    });
     let (_, account) = k.post(
         "/v3/system-accounts",
         json!({"name": "sa", "description": "d"}),
     );
     let id = account["id"].as_str().unwrap();
-    let expires = from_now(2);
+    let tokens = format!("/v3/system-accounts/{id}/access-tokens");
+    let (status, refused) = k.post(
+        &tokens,
+        json!({"name": "past", "expires_at": "2030-01-31T11:59:00Z"}),
+    );
+    assert_eq!(status, 400, "{refused}");
     let (status, created) = k.post(
-        &format!("/v3/system-accounts/{id}/access-tokens"),
-        json!({"name": "short", "expires_at": expires}),
+        &tokens,
+        json!({"name": "short", "expires_at": "2030-01-31T12:16:00Z"}),
     );
     assert_eq!(status, 201, "{created}");
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(created["expires_at"], "2030-01-31T12:16:00Z");
+    assert!(
+        created["created_at"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2030-01-31T12:0")),
+        "{created}"
+    );
     let url = format!("{}/v1/mesh/control-planes", k.sandbox.konnect_url());
     let token = created["token"].as_str().unwrap();
-    assert_eq!(
+    let status = |token: &str| {
         k.client
             .get(&url)
             .bearer_auth(token)
             .send()
             .unwrap()
             .status()
-            .as_u16(),
-        401
+            .as_u16()
+    };
+    assert_eq!(status(token), 200);
+    assert_eq!(
+        k.sandbox.issued_token_account(token).unwrap().as_deref(),
+        Some(id)
     );
+
+    // Past the expiry on the world's clock the token no longer works.
+    k.sandbox
+        .set_clock(SandboxClock::starting_at(at("2030-01-31T12:16:01Z")));
+    assert_eq!(status(token), 401);
     assert_eq!(k.sandbox.issued_token_account(token).unwrap(), None);
+
+    // The clock can be moved over HTTP too, as `sandbox serve` users do.
+    let (code, clock) = k.put("/_sandbox/clock", json!({"now": "2030-01-31T12:00:00Z"}));
+    assert_eq!(code, 200, "{clock}");
+    assert_eq!(clock["simulated"], true);
+    assert_eq!(status(token), 200);
+    let (code, _) = k.put("/_sandbox/clock", json!({"now": "tomorrow"}));
+    assert_eq!(code, 400);
     finish(&k);
 }
 
