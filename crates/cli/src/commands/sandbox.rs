@@ -1,9 +1,8 @@
 //! `sandbox serve|status|reset`: the local Konnect and Kubernetes servers.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use meshform_sandbox::{
@@ -11,6 +10,7 @@ use meshform_sandbox::{
     SandboxStatus, ThrottleConfig,
 };
 
+use crate::sandbox_mode::{running_server, Paths, ServerRecord};
 use crate::Globals;
 
 #[derive(Debug, clap::Subcommand)]
@@ -73,29 +73,8 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-/// Where the sandbox keeps its files, relative to the working directory.
-struct Paths {
-    database: PathBuf,
-    kubeconfig: PathBuf,
-    server: PathBuf,
-}
-
 fn paths() -> Paths {
-    let root = Path::new(".meshform");
-    Paths {
-        database: root.join("sandbox.db"),
-        kubeconfig: root.join("sandbox").join("kubeconfig"),
-        server: root.join("sandbox").join("server.json"),
-    }
-}
-
-/// What a running `sandbox serve` records about itself.
-#[derive(Debug)]
-struct ServerRecord {
-    pid: u32,
-    konnect_url: String,
-    kubernetes_url: String,
-    clock: SandboxClock,
+    crate::sandbox_mode::paths(Path::new(""))
 }
 
 pub fn run(c: SandboxCommand, _g: &Globals) -> anyhow::Result<ExitCode> {
@@ -158,14 +137,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         kubernetes_url: sandbox.kubernetes_url().to_string(),
         clock,
     };
-    let json = serde_json::json!({
-        "pid": record.pid,
-        "konnect_url": record.konnect_url,
-        "kubernetes_url": record.kubernetes_url,
-        "clock_offset_ms": record.clock.offset().num_milliseconds(),
-    });
-    std::fs::write(&paths.server, serde_json::to_string_pretty(&json)?)
-        .with_context(|| format!("could not write {}", paths.server.display()))?;
+    std::fs::write(
+        &paths.server,
+        serde_json::to_string_pretty(&record.to_json())?,
+    )
+    .with_context(|| format!("could not write {}", paths.server.display()))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Konnect API: {}", sandbox.konnect_url())?;
     writeln!(out, "Kubernetes API: {}", sandbox.kubernetes_url())?;
@@ -183,23 +159,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // stop into a panic.
     let _ = writeln!(std::io::stdout(), "Sandbox stopped.");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The record of a running server, if one answers at its Konnect address.
-fn running_server(path: &Path) -> Option<ServerRecord> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let record = ServerRecord {
-        pid: u32::try_from(json["pid"].as_u64()?).ok()?,
-        konnect_url: json["konnect_url"].as_str()?.to_string(),
-        kubernetes_url: json["kubernetes_url"].as_str()?.to_string(),
-        clock: SandboxClock::with_offset(chrono::TimeDelta::milliseconds(
-            json["clock_offset_ms"].as_i64().unwrap_or(0),
-        )),
-    };
-    let addr = record.konnect_url.strip_prefix("http://")?.parse().ok()?;
-    std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    Some(record)
 }
 
 fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {

@@ -90,3 +90,68 @@ fn serve_rejects_a_rate_outside_zero_to_one() {
         "{stderr}"
     );
 }
+
+/// A `sandbox serve` in the background, killed on drop.
+fn serve_in(dir: &std::path::Path, args: &[&str]) -> (Server, String) {
+    let mut server = Server(
+        command_in(dir)
+            .args(["sandbox", "serve"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts"),
+    );
+    let stdout = server.0.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let _konnect = lines.next();
+    let kubernetes = lines.next().and_then(Result::ok).unwrap_or_default();
+    // Keep reading in the background so the server never writes to a
+    // closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = kubernetes
+        .trim_start_matches("Kubernetes API: ")
+        .to_string();
+    (server, url)
+}
+
+const NAMESPACE_CONFIG: &str = r#"
+terraform {
+  required_providers {
+    kubernetes = { source = "hashicorp/kubernetes", version = "2.35.1" }
+  }
+}
+resource "kubernetes_namespace" "team" {
+  metadata { name = "team-a" }
+}
+"#;
+
+/// issue 23: `apply -sandbox` while `sandbox serve` runs leaves the served
+/// kubeconfig pointing at the served cluster, which sees the applied objects.
+#[test]
+fn issue_23_apply_sandbox_keeps_the_served_kubeconfig_valid() {
+    for at in [None, Some("-at=2030-01-31T12:00:00Z")] {
+        let dir = tempdir();
+        let dir = dir.path();
+        std::fs::write(dir.join("main.tf"), NAMESPACE_CONFIG).unwrap();
+        let (_server, url) = serve_in(dir, &[]);
+        let kubeconfig_path = dir.join(".meshform/sandbox/kubeconfig");
+        let before = std::fs::read_to_string(&kubeconfig_path).expect("kubeconfig");
+        assert!(before.contains(&format!("server: {url}")), "{before}");
+        let mut args = vec!["apply", "-sandbox", "-auto-approve"];
+        args.extend(at);
+        let r = meshform(dir, &args);
+        assert_eq!(r.code, 0, "{}", r.text());
+        assert!(r.stdout.contains("1 added"), "{}", r.stdout);
+        let after = std::fs::read_to_string(&kubeconfig_path).expect("kubeconfig");
+        assert_eq!(before, after, "the served kubeconfig is unchanged ({at:?})");
+        let ns = reqwest::blocking::get(format!("{url}/api/v1/namespaces/team-a"))
+            .expect("the served cluster answers");
+        assert_eq!(ns.status().as_u16(), 200, "{at:?}");
+        let runs = dir.join(".meshform/sandbox/runs");
+        let left: Vec<_> = std::fs::read_dir(&runs)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "run kubeconfigs are removed: {left:?}");
+    }
+}
