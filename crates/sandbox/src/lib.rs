@@ -145,7 +145,7 @@ pub(crate) struct World {
     pub traffic: traffic::Traffic,
     pub auth: konnect::AuthConfig,
     pub exchanges: Option<std::sync::Mutex<Vec<Exchange>>>,
-    pub kube_events: tokio::sync::broadcast::Sender<kube::WatchEvent>,
+    pub kube_events: kube::Events,
 }
 
 /// A running sandbox: both servers, until [`Sandbox::shutdown`] or drop.
@@ -174,7 +174,7 @@ impl Sandbox {
             Database::File(path) => store::Store::open(path)?,
         }
         .with_clock(config.clock);
-        let (kube_events, _) = tokio::sync::broadcast::channel(1024);
+        let kube_events = kube::Events::new();
         let world = Arc::new(World {
             store,
             faults: faults::Faults::new(config.faults.clone()),

@@ -70,7 +70,7 @@ fn serve_prints_both_apis_writes_a_kubeconfig_and_stops_on_sigterm() {
     assert_eq!(r.code, 0, "{}", r.text());
     let reset = r.stdout;
     assert!(
-        reset.starts_with("Sandbox reset: removed 4 objects."),
+        reset.starts_with("Sandbox reset: removed 10 objects."),
         "{reset}"
     );
     let status = meshform(dir, &["sandbox", "status", "-json"]).stdout;

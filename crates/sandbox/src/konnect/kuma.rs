@@ -167,6 +167,11 @@ fn kind_by_plural(plural: &str) -> Result<Kind, Problem> {
         .ok_or_else(|| Problem::not_found(format!("Unknown resource type [{plural}]")))
 }
 
+/// Whether `plural` names a mesh-scoped kind of the Kuma resource API.
+pub fn is_mesh_scoped_kind(plural: &str) -> bool {
+    KINDS.iter().any(|k| k.plural == plural && k.mesh_scoped)
+}
+
 fn kind_named(plural: &str) -> Kind {
     KINDS
         .iter()

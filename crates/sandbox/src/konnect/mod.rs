@@ -22,6 +22,7 @@ use crate::store::{Store, StoreError};
 use crate::{World, ZoneStatus};
 
 pub use identity::{issued_token_account, TOKEN_INDEX};
+pub use kuma::is_mesh_scoped_kind;
 
 pub(crate) const API: &str = "konnect";
 pub(crate) const ZONES: &str = "zones";

@@ -71,12 +71,74 @@ pub fn apply_defaults(ty: &ResourceType, object: &mut Value) {
                 }
             }
         }
-        ("apps", "Deployment") | ("apps", "StatefulSet") | ("apps", "ReplicaSet")
-            if object["spec"]["replicas"].is_null() =>
-        {
-            object["spec"]["replicas"] = json!(1);
+        ("", "Pod") => default_pod_spec(&mut object["spec"]),
+        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet") | ("batch", "Job") => {
+            let spec = &mut object["spec"];
+            if spec["replicas"].is_null() && ty.kind != "DaemonSet" && ty.kind != "Job" {
+                spec["replicas"] = json!(1);
+            }
+            if ty.kind == "Deployment" {
+                set_default(spec, "revisionHistoryLimit", json!(10));
+                set_default(spec, "progressDeadlineSeconds", json!(600));
+                set_default(
+                    spec,
+                    "strategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+                );
+            }
+            if spec["template"].is_object() {
+                default_pod_spec(&mut spec["template"]["spec"]);
+            }
+        }
+        ("batch", "CronJob") => {
+            if object["spec"]["jobTemplate"]["spec"]["template"].is_object() {
+                default_pod_spec(&mut object["spec"]["jobTemplate"]["spec"]["template"]["spec"]);
+            }
         }
         _ => {}
+    }
+}
+
+fn set_default(object: &mut Value, key: &str, value: Value) {
+    if object[key].is_null() {
+        object[key] = value;
+    }
+}
+
+/// The defaults the API server gives a pod spec and its containers.
+fn default_pod_spec(spec: &mut Value) {
+    if !spec.is_object() {
+        return;
+    }
+    set_default(spec, "restartPolicy", json!("Always"));
+    set_default(spec, "terminationGracePeriodSeconds", json!(30));
+    set_default(spec, "dnsPolicy", json!("ClusterFirst"));
+    set_default(spec, "securityContext", json!({}));
+    set_default(spec, "schedulerName", json!("default-scheduler"));
+    for list in ["initContainers", "containers"] {
+        for container in spec[list].as_array_mut().into_iter().flatten() {
+            let image = container["image"].as_str().unwrap_or_default();
+            let tag = image
+                .rsplit_once(':')
+                .map(|(_, t)| t)
+                .filter(|t| !t.contains('/'));
+            let pull = if image.contains('@') || tag.is_some_and(|t| t != "latest") {
+                "IfNotPresent"
+            } else {
+                "Always"
+            };
+            set_default(container, "imagePullPolicy", json!(pull));
+            set_default(
+                container,
+                "terminationMessagePath",
+                json!("/dev/termination-log"),
+            );
+            set_default(container, "terminationMessagePolicy", json!("File"));
+            set_default(container, "resources", json!({}));
+            for port in container["ports"].as_array_mut().into_iter().flatten() {
+                set_default(port, "protocol", json!("TCP"));
+            }
+        }
     }
 }
 
@@ -221,7 +283,10 @@ pub fn pod_for(replica_set: &Value, at: DateTime<Utc>) -> Option<Value> {
         .into_iter()
         .flatten()
         .map(|c| {
-            json!({"name": c["name"], "image": c["image"], "ready": true, "started": true,
+            let image = c["image"].as_str().unwrap_or_default();
+            json!({"name": c["name"], "image": image, "imageID": image_id(image),
+                   "containerID": format!("containerd://{}", hex_digest(&format!("{rs_name}/{suffix}/{}", c["name"]))),
+                   "ready": true, "started": true,
                    "restartCount": 0, "state": {"running": {"startedAt": now}}})
         })
         .collect();
@@ -240,6 +305,35 @@ pub fn pod_for(replica_set: &Value, at: DateTime<Utc>) -> Option<Value> {
         "spec": spec,
         "status": {"containerStatuses": statuses},
     }))
+}
+
+fn hex_digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The image ID a container runtime reports: the repository as pulled
+/// (Docker Hub names completed) and a digest, stable for one image name.
+fn image_id(image: &str) -> String {
+    let without_tag = match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => image,
+    };
+    let repo = without_tag.split('@').next().unwrap_or(without_tag);
+    let first = repo.split('/').next().unwrap_or_default();
+    let qualified = if repo.contains('/')
+        && (first.contains('.') || first.contains(':') || first == "localhost")
+    {
+        repo.to_string()
+    } else if repo.contains('/') {
+        format!("docker.io/{repo}")
+    } else {
+        format!("docker.io/library/{repo}")
+    };
+    format!("{qualified}@sha256:{}", hex_digest(image))
 }
 
 /// One requirement of a label selector.
@@ -414,6 +508,14 @@ fn cell(object: &Value, path: &str) -> Value {
             let ready = statuses.iter().filter(|s| s["ready"] == true).count();
             let total = object["spec"]["containers"].as_array().map_or(0, Vec::len);
             json!(format!("{ready}/{total}"))
+        }
+        "#nodeready" => {
+            let ready = object["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True");
+            json!(if ready { "Ready" } else { "NotReady" })
         }
         "#restarts" => json!(object["status"]["containerStatuses"]
             .as_array()

@@ -174,6 +174,14 @@ const BUILTINS: &[Builtin] = &[
         ],
         true,
     ),
+    cols(
+        b("", &["v1"], "Node", "nodes", false, &["no"]),
+        &[
+            ("Status", "#nodeready", "string"),
+            ("Version", ".status.nodeInfo.kubeletVersion", "string"),
+        ],
+        true,
+    ),
     b("", &["v1"], "Endpoints", "endpoints", true, &["ep"]),
     b("", &["v1"], "Event", "events", true, &["ev"]),
     cols(

@@ -1,14 +1,19 @@
 //! Zone simulation: a kong-mesh control plane Deployment in zone mode
 //! connects to its Konnect control plane with the token it read from its
 //! Secret when it was rolled out, and mirrors the mesh policies into the
-//! cluster as `kuma.io` custom resources, as a real zone would.
+//! cluster as `kuma.io` custom resources, as a real zone would: the Mesh
+//! under its own name, policies under Kuma's hashed names
+//! ([`super::kuma_names`]); policies made in the zone (`kuma.io/origin:
+//! zone`) go the other way, into Konnect. A zone scaled to 0 replicas is
+//! offline and syncs nothing.
 //!
 //! The token is never stored: a rollout records only its SHA-256, which is
 //! also how the Konnect side indexes the tokens it issued.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::kuma_names;
 use super::registry::{self, ResourceType};
 use super::{notify, stamp_new, Failure, API};
 use crate::konnect;
@@ -33,6 +38,8 @@ struct ZoneDeployment {
     system_namespace: String,
     template_hash: String,
     token: TokenSource,
+    /// Replicas the Deployment asks for; 0 means the zone is stopped.
+    replicas: i64,
 }
 
 enum TokenSource {
@@ -87,6 +94,7 @@ fn zone_of(deployment: &Value) -> Option<ZoneDeployment> {
             zone: value(ZONE_ENV).unwrap_or_else(|| "default".to_string()),
             template_hash: sha256_hex(&deployment["spec"]["template"].to_string()),
             token,
+            replicas: deployment["spec"]["replicas"].as_i64().unwrap_or(1),
         });
     }
     None
@@ -150,24 +158,6 @@ fn authorize(t: &Tx<'_>, token_hash: &str, cp_id: &str) -> Result<Result<(), Str
     Ok(Ok(()))
 }
 
-/// The name Kuma gives a resource synced from the global control plane:
-/// `<name>-<hash>` with a hash of mesh and name in Kuma's safe alphabet.
-pub fn synced_name(mesh: &str, name: &str) -> String {
-    const SAFE: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in format!("{mesh}/{name}").bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    let suffix: String = (0..16)
-        .map(|i| {
-            let digit = ((hash >> (i * 4)) & 0xf) as usize;
-            char::from(SAFE[digit])
-        })
-        .collect();
-    format!("{name}-{suffix}")
-}
-
 /// Brings zones and mirrored policies in line with the world.
 pub fn reconcile(world: &World) -> Result<(), Failure> {
     world.store.tx(|t| {
@@ -192,10 +182,16 @@ pub fn reconcile(world: &World) -> Result<(), Failure> {
                     read
                 }
             };
-            let verdict = match token_hash {
+            let mut verdict = match token_hash {
+                Ok(_) if zone.replicas <= 0 => {
+                    Err("the zone control plane is scaled to 0 replicas".to_string())
+                }
                 Ok(hash) => authorize(t, &hash, &zone.cp_id)?,
                 Err(e) => Err(e),
             };
+            if verdict.is_ok() {
+                verdict = sync(world, t, &types, &zone)?;
+            }
             let online = verdict.is_ok();
             let reason = verdict.err();
             t.put(
@@ -205,9 +201,6 @@ pub fn reconcile(world: &World) -> Result<(), Failure> {
                 &zone.zone,
                 &json!({"online": online, "reason": reason, "source": "cluster"}),
             )?;
-            if online {
-                mirror(world, t, &types, &zone)?;
-            }
         }
         for z in t.list(konnect::API, konnect::ZONES, None)? {
             let from_cluster = z.body["source"] == "cluster";
@@ -225,95 +218,254 @@ pub fn reconcile(world: &World) -> Result<(), Failure> {
     })
 }
 
-/// Copies every policy of the zone's control plane into the cluster and
-/// removes mirrored ones that no longer exist in Konnect.
-fn mirror(
+/// One exchange of the zone with its global control plane: the Mesh and
+/// the policies come down, the zone's own policies go up. `Err(reason)`
+/// when the zone's store refuses a synced object, which breaks Kuma's sync
+/// stream (the zone disconnects and nothing of that type is stored).
+fn sync(
     world: &World,
     t: &Tx<'_>,
     types: &[ResourceType],
     zone: &ZoneDeployment,
-) -> Result<(), Failure> {
-    let prefix = format!("{}/", zone.cp_id);
+) -> Result<Result<(), String>, Failure> {
+    if let Some(ty) = types
+        .iter()
+        .find(|ty| ty.group == KUMA_GROUP && ty.kind == "Mesh" && !ty.namespaced)
+    {
+        let wanted: Vec<Synced> = t
+            .list(konnect::API, "meshes", Some(&zone.cp_id))?
+            .into_iter()
+            .map(|mesh| mesh_object(mesh.name, mesh.body))
+            .collect();
+        mirror(world, t, ty, "", wanted)?;
+    }
     for ty in types
         .iter()
-        .filter(|ty| ty.group == "kuma.io" && ty.namespaced)
+        .filter(|ty| ty.group == KUMA_GROUP && ty.namespaced)
     {
-        let mut wanted = Vec::new();
-        for policy in t.list(konnect::API, &ty.plural, None)? {
-            if !policy.scope.starts_with(&prefix) {
-                continue;
-            }
-            let mesh = policy.scope.trim_start_matches(&prefix).to_string();
-            let name = synced_name(&mesh, &policy.name);
-            let mut labels = policy.body["labels"].clone();
-            if !labels.is_object() {
-                labels = json!({});
-            }
-            labels["kuma.io/mesh"] = json!(mesh);
-            labels[SYNCED_LABEL] = json!("global");
-            labels["kuma.io/display-name"] = json!(policy.name);
-            let spec = policy.body["spec"].clone();
-            wanted.push(name.clone());
-            let existing = t.get(API, &ty.collection(), &zone.system_namespace, &name)?;
-            if existing
-                .as_ref()
-                .is_some_and(|e| e["spec"] == spec && e["metadata"]["labels"] == labels)
-            {
-                continue;
-            }
-            let mut object = json!({
-                "apiVersion": ty.api_version(), "kind": ty.kind,
-                "metadata": {"name": name, "namespace": zone.system_namespace, "labels": labels},
-                "spec": spec,
-            });
-            let event = match existing {
-                Some(e) => {
-                    object["metadata"]["uid"] = e["metadata"]["uid"].clone();
-                    object["metadata"]["creationTimestamp"] =
-                        e["metadata"]["creationTimestamp"].clone();
-                    object["metadata"]["generation"] =
-                        json!(e["metadata"]["generation"].as_i64().unwrap_or(1) + 1);
-                    object["metadata"]["resourceVersion"] =
-                        json!(t.next_counter(super::RV_COUNTER)?.to_string());
-                    "MODIFIED"
-                }
-                None => {
-                    stamp_new(t, ty, &mut object)?;
-                    "ADDED"
-                }
-            };
-            t.put(
-                API,
-                &ty.collection(),
-                &zone.system_namespace,
-                &name,
-                &object,
-            )?;
-            notify(world, ty, &zone.system_namespace, event, &object);
+        let wanted = policies_for_zone(t, ty, zone)?;
+        if let Some(bad) = wanted
+            .iter()
+            .find_map(|w| kuma_names::invalid_object_name(&w.name).map(|why| (w, why)))
+        {
+            let (w, why) = bad;
+            return Ok(Err(format!(
+                "failed to store {kind} resources: {kind}.kuma.io \"{name}\" is invalid: metadata.name: Invalid value: \"{name}\": {why}",
+                kind = ty.kind,
+                name = w.name
+            )));
         }
-        for row in t.list(API, &ty.collection(), Some(&zone.system_namespace))? {
-            let synced = row.body["metadata"]["labels"][SYNCED_LABEL] == "global";
-            if synced && !wanted.contains(&row.name) {
-                t.delete(API, &ty.collection(), &zone.system_namespace, &row.name)?;
-                notify(world, ty, &zone.system_namespace, "DELETED", &row.body);
+        mirror(world, t, ty, &zone.system_namespace, wanted)?;
+        push_zone_policies(t, ty, zone)?;
+    }
+    Ok(Ok(()))
+}
+
+const KUMA_GROUP: &str = "kuma.io";
+const DISPLAY_NAME_LABEL: &str = "kuma.io/display-name";
+const MESH_LABEL: &str = "kuma.io/mesh";
+const ZONE_LABEL: &str = "kuma.io/zone";
+const NAMESPACE_LABEL: &str = "k8s.kuma.io/namespace";
+
+/// An object global wants in the zone.
+struct Synced {
+    name: String,
+    labels: Value,
+    spec: Value,
+}
+
+fn string_labels(value: &Value) -> Map<String, Value> {
+    value
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.is_string())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A Konnect mesh as the zone stores it: a cluster-scoped `Mesh` under the
+/// same name (Kuma does not hash mesh names), its fields under `spec`.
+fn mesh_object(name: String, body: Value) -> Synced {
+    let mut labels = string_labels(&body["labels"]);
+    labels.insert(SYNCED_LABEL.into(), json!("global"));
+    let mut spec = body;
+    if let Some(m) = spec.as_object_mut() {
+        for key in ["type", "name", "labels", "creationTime", "modificationTime"] {
+            m.remove(key);
+        }
+    }
+    Synced {
+        name,
+        labels: Value::Object(labels),
+        spec,
+    }
+}
+
+/// The policies of one kind the zone's control plane holds in Konnect,
+/// named as Kuma names them in a zone. Policies that came from a zone stay
+/// in Konnect.
+fn policies_for_zone(
+    t: &Tx<'_>,
+    ty: &ResourceType,
+    zone: &ZoneDeployment,
+) -> Result<Vec<Synced>, Failure> {
+    let prefix = format!("{}/", zone.cp_id);
+    let mut wanted = Vec::new();
+    for policy in t.list(konnect::API, &ty.plural, None)? {
+        let Some(mesh) = policy.scope.strip_prefix(&prefix) else {
+            continue;
+        };
+        let mut labels = string_labels(&policy.body["labels"]);
+        if labels.get(SYNCED_LABEL).and_then(Value::as_str) == Some("zone") {
+            continue;
+        }
+        let display = labels
+            .get(DISPLAY_NAME_LABEL)
+            .and_then(Value::as_str)
+            .unwrap_or(&policy.name)
+            .to_string();
+        let extra: Vec<String> = [ZONE_LABEL, NAMESPACE_LABEL]
+            .iter()
+            .filter_map(|l| labels.get(*l).and_then(Value::as_str).map(str::to_string))
+            .collect();
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        labels.insert(MESH_LABEL.into(), json!(mesh));
+        labels.insert(SYNCED_LABEL.into(), json!("global"));
+        labels.insert(DISPLAY_NAME_LABEL.into(), json!(display));
+        wanted.push(Synced {
+            name: kuma_names::hashed_name(mesh, &display, &extra),
+            labels: Value::Object(labels),
+            spec: policy.body["spec"].clone(),
+        });
+    }
+    Ok(wanted)
+}
+
+/// Makes the objects of `ty` synced from global in `namespace` exactly
+/// `wanted`: creates, updates and removes them, notifying watchers.
+fn mirror(
+    world: &World,
+    t: &Tx<'_>,
+    ty: &ResourceType,
+    namespace: &str,
+    wanted: Vec<Synced>,
+) -> Result<(), Failure> {
+    let names: Vec<String> = wanted.iter().map(|w| w.name.clone()).collect();
+    for item in wanted {
+        let existing = t.get(API, &ty.collection(), namespace, &item.name)?;
+        if existing
+            .as_ref()
+            .is_some_and(|e| e["spec"] == item.spec && e["metadata"]["labels"] == item.labels)
+        {
+            continue;
+        }
+        let mut metadata = json!({"name": item.name, "labels": item.labels});
+        if ty.namespaced {
+            metadata["namespace"] = json!(namespace);
+        }
+        let mut object = json!({
+            "apiVersion": ty.api_version(), "kind": ty.kind,
+            "metadata": metadata, "spec": item.spec,
+        });
+        let event = match existing {
+            Some(e) => {
+                for key in ["uid", "creationTimestamp"] {
+                    object["metadata"][key] = e["metadata"][key].clone();
+                }
+                object["metadata"]["generation"] =
+                    json!(e["metadata"]["generation"].as_i64().unwrap_or(1) + 1);
+                object["metadata"]["resourceVersion"] = json!(super::next_rv(t)?);
+                "MODIFIED"
             }
+            None => {
+                stamp_new(t, ty, &mut object)?;
+                "ADDED"
+            }
+        };
+        t.put(API, &ty.collection(), namespace, &item.name, &object)?;
+        notify(world, ty, namespace, event, &object);
+    }
+    for row in t.list(API, &ty.collection(), Some(namespace))? {
+        let synced = row.body["metadata"]["labels"][SYNCED_LABEL] == "global";
+        if synced && !names.contains(&row.name) {
+            t.delete(API, &ty.collection(), namespace, &row.name)?;
+            super::notify_deleted(world, t, ty, namespace, &row.body)?;
         }
     }
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn synced_names_are_stable_and_distinct() {
-        let a = synced_name("mesh1", "allow-all");
-        assert!(
-            a.starts_with("allow-all-") && a.len() == "allow-all-".len() + 16,
-            "{a}"
-        );
-        assert_eq!(a, synced_name("mesh1", "allow-all"));
-        assert_ne!(a, synced_name("mesh2", "allow-all"));
+/// Sends the zone's own policies of `ty` (any namespace, not synced from
+/// global) to Konnect under Kuma's zone-to-global names, and removes from
+/// Konnect those of this zone that are gone.
+fn push_zone_policies(t: &Tx<'_>, ty: &ResourceType, zone: &ZoneDeployment) -> Result<(), Failure> {
+    if !konnect::is_mesh_scoped_kind(&ty.plural) {
+        return Ok(());
     }
+    let now = konnect::rfc3339_nano(t.now());
+    let mut pushed: Vec<(String, String)> = Vec::new();
+    for row in t.list(API, &ty.collection(), None)? {
+        let meta = &row.body["metadata"];
+        let mut labels = string_labels(&meta["labels"]);
+        if labels.get(SYNCED_LABEL).and_then(Value::as_str) == Some("global") {
+            continue;
+        }
+        let mesh = labels
+            .get(MESH_LABEL)
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
+        if t.get(konnect::API, "meshes", &zone.cp_id, &mesh)?.is_none() {
+            continue;
+        }
+        let namespace = row.scope.clone();
+        let name = kuma_names::hashed_name(&mesh, &row.name, &[&zone.zone, &namespace]);
+        labels.insert(MESH_LABEL.into(), json!(mesh));
+        labels.insert(SYNCED_LABEL.into(), json!("zone"));
+        labels.insert(ZONE_LABEL.into(), json!(zone.zone));
+        labels.insert(NAMESPACE_LABEL.into(), json!(namespace));
+        labels.insert(DISPLAY_NAME_LABEL.into(), json!(row.name));
+        let scope = format!("{}/{mesh}", zone.cp_id);
+        let existing = t.get(konnect::API, &ty.plural, &scope, &name)?;
+        let labels = Value::Object(labels);
+        pushed.push((scope.clone(), name.clone()));
+        if existing
+            .as_ref()
+            .is_some_and(|e| e["spec"] == row.body["spec"] && e["labels"] == labels)
+        {
+            continue;
+        }
+        let created = existing
+            .as_ref()
+            .map_or_else(|| json!(now), |e| e["creationTime"].clone());
+        let body = json!({
+            "type": ty.kind, "mesh": mesh, "name": name,
+            "creationTime": created, "modificationTime": now,
+            "labels": labels, "spec": row.body["spec"],
+        });
+        t.put(konnect::API, &ty.plural, &scope, &name, &body)?;
+    }
+    let prefix = format!("{}/", zone.cp_id);
+    for row in t.list(konnect::API, &ty.plural, None)? {
+        let ours = row.scope.starts_with(&prefix)
+            && row.body["labels"][SYNCED_LABEL] == "zone"
+            && row.body["labels"][ZONE_LABEL] == zone.zone.as_str();
+        if ours && !pushed.contains(&(row.scope.clone(), row.name.clone())) {
+            t.delete(konnect::API, &ty.plural, &row.scope, &row.name)?;
+        }
+    }
+    Ok(())
+}
+
+/// System namespaces of the zone control planes running in the cluster.
+pub fn zone_system_namespaces(t: &Tx<'_>) -> Result<Vec<(String, String)>, Failure> {
+    Ok(t.list(API, "deployments.apps", None)?
+        .iter()
+        .filter_map(|row| zone_of(&row.body))
+        .filter(|z| z.replicas > 0)
+        .map(|z| (z.system_namespace, z.zone))
+        .collect())
 }

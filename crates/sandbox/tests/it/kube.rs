@@ -9,12 +9,12 @@ use serde_json::{json, Value};
 
 use crate::common::read;
 
-struct Kube {
-    sandbox: Sandbox,
-    client: Client,
+pub struct Kube {
+    pub sandbox: Sandbox,
+    pub client: Client,
 }
 
-fn start() -> Kube {
+pub fn start() -> Kube {
     Kube {
         sandbox: Sandbox::start(SandboxConfig::default()).expect("sandbox starts"),
         client: Client::new(),
@@ -22,19 +22,19 @@ fn start() -> Kube {
 }
 
 impl Kube {
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.sandbox.kubernetes_url(), path)
     }
-    fn get(&self, path: &str) -> (u16, Value) {
+    pub fn get(&self, path: &str) -> (u16, Value) {
         read(self.client.get(self.url(path)).send().unwrap())
     }
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
         read(self.client.post(self.url(path)).json(&body).send().unwrap())
     }
-    fn put(&self, path: &str, body: Value) -> (u16, Value) {
+    pub fn put(&self, path: &str, body: Value) -> (u16, Value) {
         read(self.client.put(self.url(path)).json(&body).send().unwrap())
     }
-    fn patch(&self, path: &str, content_type: &str, body: Value) -> (u16, Value) {
+    pub fn patch(&self, path: &str, content_type: &str, body: Value) -> (u16, Value) {
         read(
             self.client
                 .patch(self.url(path))
@@ -44,10 +44,10 @@ impl Kube {
                 .unwrap(),
         )
     }
-    fn delete(&self, path: &str) -> (u16, Value) {
+    pub fn delete(&self, path: &str) -> (u16, Value) {
         read(self.client.delete(self.url(path)).send().unwrap())
     }
-    fn namespace(&self, name: &str) {
+    pub fn namespace(&self, name: &str) {
         let (status, body) = self.post(
             "/api/v1/namespaces",
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}),
@@ -365,11 +365,11 @@ fn watch_streams_initial_and_later_events() {
     k.namespace("watched");
     k.post(
         "/api/v1/namespaces/watched/configmaps",
-        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "first"}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "first", "labels": {"test": "watch"}}}),
     );
     let response = k
         .client
-        .get(k.url("/api/v1/namespaces/watched/configmaps?watch=true&timeoutSeconds=30"))
+        .get(k.url("/api/v1/namespaces/watched/configmaps?watch=true&timeoutSeconds=30&labelSelector=test%3Dwatch"))
         .send()
         .unwrap();
     let mut lines = BufReader::new(response).lines();
@@ -383,7 +383,7 @@ fn watch_streams_initial_and_later_events() {
     );
     k.post(
         "/api/v1/namespaces/watched/configmaps",
-        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "second"}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "second", "labels": {"test": "watch"}}}),
     );
     k.delete("/api/v1/namespaces/watched/configmaps/first");
     let second: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();

@@ -4,5 +4,7 @@ mod common;
 mod contract;
 mod konnect;
 mod kube;
+mod kube_fidelity;
 mod kubectl;
 mod zone;
+mod zone_kuma;
