@@ -88,7 +88,7 @@ pub fn running_server(path: &Path) -> Option<ServerRecord> {
 /// The servers a run talks to.
 enum Servers {
     /// Started by this run, for its duration.
-    Own(Sandbox),
+    Own(Box<Sandbox>),
     /// A `sandbox serve` already running on the same world and clock.
     Shared { konnect_url: String },
 }
@@ -149,7 +149,7 @@ impl SandboxRun {
             .write_kubeconfig(&kubeconfig)
             .context("writing the sandbox kubeconfig")?;
         Ok(SandboxRun {
-            servers: Servers::Own(sandbox),
+            servers: Servers::Own(Box::new(sandbox)),
             private_kubeconfig: Some(kubeconfig.clone()),
             kubeconfig,
         })

@@ -269,7 +269,7 @@ async fn handle(
             }
             response
         }
-        Ok(Reply::Watch(request)) => watch(world, request),
+        Ok(Reply::Watch(request)) => watch(world, *request),
         Err(failure) => failure.into_response(),
     };
     // As the real API server: no client may answer from an HTTP cache (a
@@ -283,7 +283,7 @@ async fn handle(
 
 enum Reply {
     Done(Response),
-    Watch(WatchRequest),
+    Watch(Box<WatchRequest>),
 }
 
 fn not_found_path() -> Failure {
@@ -441,7 +441,7 @@ fn dispatch(
                 ("GET" | "PUT" | "PATCH", Some(name)) if sub.as_deref() == Some("scale") => {
                     call.scale(method.as_str(), &name, body).map(Reply::Done)
                 }
-                ("GET", None) if is_watch(query) => call.watch_request().map(Reply::Watch),
+                ("GET", None) if is_watch(query) => call.watch_request().map(|w| Reply::Watch(Box::new(w))),
                 ("GET", None) => call.list().map(Reply::Done),
                 ("GET", Some(name)) => call.get(&name).map(Reply::Done),
                 ("POST", None) => call.create(body).map(Reply::Done),

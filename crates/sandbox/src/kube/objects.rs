@@ -90,10 +90,8 @@ pub fn apply_defaults(ty: &ResourceType, object: &mut Value) {
                 default_pod_spec(&mut spec["template"]["spec"]);
             }
         }
-        ("batch", "CronJob") => {
-            if object["spec"]["jobTemplate"]["spec"]["template"].is_object() {
-                default_pod_spec(&mut object["spec"]["jobTemplate"]["spec"]["template"]["spec"]);
-            }
+        ("batch", "CronJob") if object["spec"]["jobTemplate"]["spec"]["template"].is_object() => {
+            default_pod_spec(&mut object["spec"]["jobTemplate"]["spec"]["template"]["spec"]);
         }
         _ => {}
     }
