@@ -273,3 +273,169 @@ spec:
     ]);
     assert_eq!(generation, "2");
 }
+
+/// Runs kubectl and returns (success, stdout, stderr).
+fn try_run(c: &Cluster, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(&c.kubectl)
+        .arg("--kubeconfig")
+        .arg(&c.kubeconfig)
+        .args(args)
+        .env("HOME", c.dir.path())
+        .output()
+        .expect("kubectl runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+";
+
+/// issue 23: the kubectl verbs of the issue that travel as JSON.
+#[test]
+fn issue_23_kubectl_scale_patch_server_side_apply_diff_wait_and_delete() {
+    let Some(c) = start() else { return };
+    let file = c.dir.path().join("web.yaml");
+    std::fs::write(&file, WEB).unwrap();
+    let out = c.run(&["apply", "--server-side", "-f", path_str(&file)]);
+    assert!(
+        out.contains("deployment.apps/web serverside-applied"),
+        "{out}"
+    );
+    let out = c.run(&["scale", "deployment/web", "--replicas=3"]);
+    assert!(out.contains("deployment.apps/web scaled"), "{out}");
+    let out = c.run(&[
+        "wait",
+        "--for=condition=Available",
+        "deployment/web",
+        "--timeout=20s",
+    ]);
+    assert!(out.contains("condition met"), "{out}");
+    let pods = c.run(&["get", "pods", "-l", "app=web", "-o", "name"]);
+    assert_eq!(pods.lines().count(), 3, "{pods}");
+    c.run(&[
+        "patch",
+        "deployment",
+        "web",
+        "-p",
+        r#"{"metadata":{"labels":{"strategic":"yes"}}}"#,
+    ]);
+    c.run(&[
+        "patch",
+        "deployment",
+        "web",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"labels":{"merge":"yes"}}}"#,
+    ]);
+    c.run(&[
+        "patch",
+        "deployment",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op":"add","path":"/metadata/labels/json","value":"yes"}]"#,
+    ]);
+    let labels = c.run(&[
+        "get",
+        "deployment",
+        "web",
+        "-o",
+        "jsonpath={.metadata.labels}",
+    ]);
+    for key in ["strategic", "merge", "json"] {
+        assert!(labels.contains(&format!("\"{key}\":\"yes\"")), "{labels}");
+    }
+    // diff against the server: no change exits 0, a change exits 1 and shows it.
+    let (same, out, err) = try_run(&c, &["diff", "-f", path_str(&file)]);
+    assert!(same || out.contains("replicas"), "{out}{err}");
+    std::fs::write(&file, WEB.replace("nginx:1.27", "nginx:1.28")).unwrap();
+    let (same, out, err) = try_run(&c, &["diff", "-f", path_str(&file)]);
+    assert!(!same && out.contains("nginx:1.28"), "{out}{err}");
+    let nodes = c.run(&["get", "nodes"]);
+    assert!(
+        nodes.contains("meshform-sandbox") && nodes.contains("Ready"),
+        "{nodes}"
+    );
+    let out = c.run(&["delete", "deployment", "web"]);
+    assert!(out.contains("deployment.apps \"web\" deleted"), "{out}");
+    let pods = c.run(&["get", "pods", "-l", "app=web", "-o", "name"]);
+    assert_eq!(pods.trim(), "", "pods go with their deployment");
+}
+
+/// issue 23: `kubectl get -w` prints changes as they happen.
+#[test]
+fn issue_23_kubectl_get_watch_prints_later_changes() {
+    let Some(c) = start() else { return };
+    let mut child = Command::new(&c.kubectl)
+        .arg("--kubeconfig")
+        .arg(&c.kubeconfig)
+        .args([
+            "get",
+            "configmaps",
+            "-w",
+            "-l",
+            "watch=me",
+            "--output-watch-events",
+        ])
+        .env("HOME", c.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("kubectl runs");
+    let stdout = child.stdout.take().unwrap();
+    let file = c.dir.path().join("cm.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\n  labels: {watch: me}\n",
+    )
+    .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    // When kubectl's watch is established cannot be seen from outside, so
+    // the change is repeated until kubectl prints an event for it.
+    let reader =
+        std::thread::spawn(move || lines.find_map(|l| l.ok().filter(|l| l.contains("watched"))));
+    for i in 0..100 {
+        if reader.is_finished() {
+            break;
+        }
+        let _ = try_run(&c, &["apply", "-f", path_str(&file)]);
+        let _ = try_run(
+            &c,
+            &[
+                "label",
+                "configmap",
+                "watched",
+                "--overwrite",
+                &format!("n={i}"),
+            ],
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = reader.join().unwrap().expect("kubectl printed an event");
+    assert!(
+        line.contains("ADDED") || line.contains("MODIFIED"),
+        "{line}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Integration tests of the sandbox servers, one module per API.
 
+mod clients;
 mod common;
 mod contract;
 mod konnect;
