@@ -124,12 +124,12 @@ fn convert_data(
         Data::Unknown(t) => {
             let ty = conversion_type(t, want)
                 .ok_or_else(|| ConvertError::mismatch(path, type_phrase(want)))?;
-            return Ok(Value::unknown(ty));
+            return Ok(Value::unknown(ty.without_optional()));
         }
         Data::Null(t) => {
             let ty = conversion_type(t, want)
                 .ok_or_else(|| ConvertError::mismatch(path, type_phrase(want)))?;
-            return Ok(Value::null(ty));
+            return Ok(Value::null(ty.without_optional()));
         }
         _ => {}
     }
@@ -163,6 +163,7 @@ fn convert_data(
                 _ => return Err(ConvertError::mismatch(path, type_phrase(want))),
             };
             let elem_ty = element_target(items.iter(), elem, path)?;
+            let result_elem_ty = elem_ty.without_optional();
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 path.push(PathStep::Index(i));
@@ -171,9 +172,9 @@ fn convert_data(
             }
             let elem_ty = if elem_ty.has_dynamic() && !out.is_empty() {
                 // A list(any) holding typed elements has their common type.
-                unify(&out.iter().map(Value::ty).collect::<Vec<_>>()).unwrap_or(elem_ty)
+                unify(&out.iter().map(Value::ty).collect::<Vec<_>>()).unwrap_or(result_elem_ty)
             } else {
-                elem_ty
+                result_elem_ty
             };
             if matches!(want, Type::List(_)) {
                 Ok(Value::list(elem_ty, out))
@@ -193,7 +194,7 @@ fn convert_data(
                 out.insert(k.clone(), convert_at(item, &elem_ty, path)?);
                 path.pop();
             }
-            Ok(Value::map(elem_ty, out))
+            Ok(Value::map(elem_ty.without_optional(), out))
         }
         Type::Tuple(wants) => {
             let items = match value.data() {
@@ -228,7 +229,7 @@ fn convert_data(
                         path.pop();
                     }
                     None if optional.contains(name) => {
-                        out.insert(name.clone(), Value::null(w.clone()));
+                        out.insert(name.clone(), Value::null(w.without_optional()));
                     }
                     None => {
                         return Err(ConvertError::MissingAttribute {

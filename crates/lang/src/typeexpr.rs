@@ -23,8 +23,9 @@ pub struct TypeConstraint {
 }
 
 /// Default values for optional attributes of an object type, and for
-/// nested object types: `children` is keyed by attribute name, or by `""`
-/// for the elements of a list, set or map.
+/// nested object types: `children` is keyed by attribute name, by `""`
+/// for the elements of a list, set or map, or by the element's index
+/// (`"0"`, `"1"`) in a tuple.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Defaults {
     pub attrs: BTreeMap<String, Value>,
@@ -101,6 +102,18 @@ fn apply_defaults(v: Value, ty: &Type, d: &Defaults) -> Result<Value, ConvertErr
                 })
                 .collect::<Result<_, _>>()?;
             Value::map(et, items)
+        }
+        (Data::Tuple(items), Type::Tuple(types)) => {
+            let items = items
+                .into_iter()
+                .zip(types.iter())
+                .enumerate()
+                .map(|(i, (item, t))| match d.children.get(&i.to_string()) {
+                    Some(c) => apply_defaults(item, t, c),
+                    None => Ok(item),
+                })
+                .collect::<Result<_, _>>()?;
+            Value::tuple(items)
         }
         (data, _) => Value::from_data(data),
     };
@@ -198,10 +211,19 @@ impl Parser<'_> {
                             ));
                         };
                         let mut types = Vec::new();
-                        for item in items.iter() {
-                            types.push(self.parse(item, false)?.0);
+                        let mut children = BTreeMap::new();
+                        for (i, item) in items.iter().enumerate() {
+                            let (et, ed) = self.parse(item, false)?;
+                            types.push(et);
+                            if let Some(ed) = ed {
+                                children.insert(i.to_string(), ed);
+                            }
                         }
-                        Ok((Type::Tuple(types), None))
+                        let defaults = (!children.is_empty()).then(|| Defaults {
+                            attrs: BTreeMap::new(),
+                            children,
+                        });
+                        Ok((Type::Tuple(types), defaults))
                     }
                     "object" => {
                         let arg = one_arg(name)?;

@@ -67,6 +67,37 @@ impl Type {
         }
     }
 
+    /// The type with no `optional(...)` markers anywhere inside it: the type
+    /// of a value converted to a type constraint.
+    pub fn without_optional(&self) -> Type {
+        if !self.has_optional() {
+            // The common case: share the type rather than rebuild it.
+            return self.clone();
+        }
+        match self {
+            Type::List(e) => Type::list(e.without_optional()),
+            Type::Set(e) => Type::set(e.without_optional()),
+            Type::Map(e) => Type::map(e.without_optional()),
+            Type::Tuple(es) => Type::Tuple(es.iter().map(Type::without_optional).collect()),
+            Type::Object { attrs, .. } => {
+                Type::object(attrs.iter().map(|(k, t)| (k.clone(), t.without_optional())))
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// Whether an `optional(...)` marker sits anywhere inside the type.
+    pub fn has_optional(&self) -> bool {
+        match self {
+            Type::List(e) | Type::Set(e) | Type::Map(e) => e.has_optional(),
+            Type::Tuple(es) => es.iter().any(Type::has_optional),
+            Type::Object { attrs, optional } => {
+                !optional.is_empty() || attrs.values().any(Type::has_optional)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the type contains `Dynamic` anywhere.
     pub fn has_dynamic(&self) -> bool {
         match self {
@@ -215,6 +246,22 @@ impl fmt::Display for Type {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optional_markers_leave_nested_types() {
+        let inner = Type::object_with_optional(
+            BTreeMap::from([("a".to_owned(), Type::String)]),
+            BTreeSet::from(["a".to_owned()]),
+        );
+        let t = Type::map(Type::list(inner));
+        assert!(t.has_optional());
+        let plain = t.without_optional();
+        assert!(!plain.has_optional());
+        assert_eq!(
+            plain,
+            Type::map(Type::list(Type::object([("a".to_owned(), Type::String)])))
+        );
+    }
 
     fn check(json: &str, display: &str) {
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
