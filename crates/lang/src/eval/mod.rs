@@ -18,7 +18,7 @@ pub use context::{
     normalize_path, Clock, EvalContext, FileError, FileLoader, FixedClock, MemoryFiles, NoFiles,
     Phase, SourceFile, SystemClock,
 };
-pub(crate) use template::render_template_text;
+pub(crate) use template::{render_template_text, TemplateError};
 
 use crate::convert::{convert, unify};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -109,14 +109,24 @@ pub(crate) type EvalResult<T = Value> = Result<T, EvalError>;
 pub(crate) struct Evaluator<'a> {
     pub ctx: &'a EvalContext,
     scopes: Vec<BTreeMap<String, Value>>,
-    /// Names visible only to `templatefile` templates (its vars map): when
-    /// set, root context names are hidden.
+    /// Names visible only to `templatefile`/`templatestring` templates
+    /// (their vars map): when set, root context names are hidden.
     isolated: bool,
-    /// Set while rendering a `templatefile` template, to refuse recursion.
-    pub in_templatefile: bool,
+    /// The template function whose template is being rendered, which
+    /// decides the functions the template may not call.
+    pub rendering: Option<TemplateFn>,
     /// The text the expressions' spans point into: the context's source,
-    /// or a template file's own text inside `templatefile`.
+    /// or a template's own text inside `templatefile`/`templatestring`.
     source: Option<SourceFile>,
+}
+
+/// The two functions that render a template of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TemplateFn {
+    /// `templatefile`: its template may read files.
+    File,
+    /// `templatestring`: its template may not touch the file system.
+    String,
 }
 
 impl<'a> Evaluator<'a> {
@@ -125,22 +135,23 @@ impl<'a> Evaluator<'a> {
             ctx,
             scopes: Vec::new(),
             isolated: false,
-            in_templatefile: false,
+            rendering: None,
             source: ctx.source().cloned(),
         }
     }
 
-    /// An evaluator that sees only `vars` (for `templatefile`).
+    /// An evaluator that sees only `vars`, for the template of `rendering`.
     pub fn isolated(
         ctx: &'a EvalContext,
         vars: BTreeMap<String, Value>,
         template: SourceFile,
+        rendering: TemplateFn,
     ) -> Evaluator<'a> {
         Evaluator {
             ctx,
             scopes: vec![vars],
             isolated: true,
-            in_templatefile: true,
+            rendering: Some(rendering),
             source: Some(template),
         }
     }
@@ -367,18 +378,33 @@ impl<'a> Evaluator<'a> {
                 cond.span(),
             )
         })?;
+        // As HCL 2.23: the result carries the marks of the condition and
+        // of both results, whichever is chosen, so that an unknown
+        // condition and a known one give the same marks.
+        let marked = |r: &EvalResult| matches!(r, Ok(v) if v.is_sensitive());
+        let sensitive = c.is_sensitive() || marked(&tr) || marked(&fr);
         let chosen = match c.as_bool() {
-            None => return Ok(Value::unknown(result_ty)),
+            None => {
+                let both_null = matches!((&tr, &fr), (Ok(t), Ok(f)) if t.is_null() && f.is_null());
+                return Ok(if both_null {
+                    Value::null(result_ty)
+                } else {
+                    Value::unknown(result_ty)
+                }
+                .mark_sensitive_if(sensitive));
+            }
             Some(true) => tr?,
             Some(false) => fr?,
         };
-        convert(&chosen, &result_ty).map_err(|e| {
-            EvalError::new(
-                "Inconsistent conditional result types",
-                format!("The result value cannot be converted to {result_ty}: {e}."),
-                span,
-            )
-        })
+        convert(&chosen, &result_ty)
+            .map(|v| v.mark_sensitive_if(sensitive))
+            .map_err(|e| {
+                EvalError::new(
+                    "Inconsistent conditional result types",
+                    format!("The result value cannot be converted to {result_ty}: {e}."),
+                    span,
+                )
+            })
     }
 
     fn eval_unary(&self, op: UnaryOperator, v: Value, span: Option<Range<usize>>) -> EvalResult {
@@ -411,14 +437,10 @@ impl<'a> Evaluator<'a> {
 
     fn eval_call(&mut self, call: &FuncCall, span: Option<Range<usize>>) -> EvalResult {
         let name = call.name.name.as_str();
-        if !call.name.namespace.is_empty() {
-            let full: Vec<&str> = call
-                .name
-                .namespace
-                .iter()
-                .map(|n| n.as_str())
-                .chain(std::iter::once(name))
-                .collect();
+        // Every built-in function is also `core::NAME` (Terraform 1.8).
+        let namespace: Vec<&str> = call.name.namespace.iter().map(|n| n.as_str()).collect();
+        if !namespace.is_empty() && namespace != ["core"] {
+            let full: Vec<&str> = namespace.into_iter().chain(std::iter::once(name)).collect();
             return Err(EvalError::new(
                 "Call to unknown function",
                 format!("There is no function named \"{}\".", full.join("::")),
@@ -480,6 +502,15 @@ impl<'a> Evaluator<'a> {
                     ))
                 }
             }
+        }
+        if func.name == "templatestring" && !args.is_empty() {
+            check_template_argument(args[0]).map_err(|why| {
+                EvalError::new(
+                    "Invalid function argument",
+                    format!("Invalid value for \"template\" parameter: {why}."),
+                    args[0].span().or_else(|| span.clone()),
+                )
+            })?;
         }
         functions::call(func, self, values, &arg_spans, span)
     }
@@ -842,6 +873,30 @@ fn strip_padding(t: &mut hcl_edit::template::Template, n: usize) {
         if value.is_empty() {
             t.remove(0);
         }
+    }
+}
+
+/// `templatestring` renders only a template fetched from elsewhere: its
+/// first argument must be a reference (`var.x`, `local.t[each.key]`,
+/// `data.x.y[*].z`), not a template written in place. Says why not.
+fn check_template_argument(expr: &Expression) -> Result<(), &'static str> {
+    use hcl_edit::template::Element;
+    match expr {
+        Expression::Variable(_) => Ok(()),
+        Expression::Traversal(t) if matches!(t.expr, Expression::Variable(_)) => Ok(()),
+        Expression::StringTemplate(t)
+            if t.len() == 1 && matches!(t.iter().next(), Some(Element::Interpolation(_))) =>
+        {
+            Err("invalid template expression: templatestring is only for rendering templates retrieved dynamically from elsewhere; to treat the inner expression as template syntax, write the reference expression directly without any template interpolation syntax")
+        }
+        Expression::String(_) => Err("invalid template expression: templatestring is only for rendering templates retrieved dynamically from elsewhere, and so does not support providing a literal template; consider using a template string expression instead"),
+        Expression::HeredocTemplate(h)
+            if h.template.iter().all(|e| matches!(e, Element::Literal(_))) =>
+        {
+            Err("invalid template expression: templatestring is only for rendering templates retrieved dynamically from elsewhere, and so does not support providing a literal template; consider using a template string expression instead")
+        }
+        Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => Err("invalid template expression: templatestring is only for rendering templates retrieved dynamically from elsewhere; to render an inline template, consider using a plain template string expression"),
+        _ => Err("invalid template expression: must be a direct reference to a single string from elsewhere, containing valid Terraform template syntax"),
     }
 }
 

@@ -8,7 +8,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::template::{Directive, Element, Strip, Template};
 use hcl_edit::Span;
 
-use super::{iteration_pairs, EvalError, EvalResult, Evaluator, SourceFile};
+use super::{iteration_pairs, EvalError, EvalResult, Evaluator, SourceFile, TemplateFn};
 use crate::convert::convert;
 use crate::types::Type;
 use crate::value::Value;
@@ -60,7 +60,7 @@ pub(crate) enum Mode {
     Flush,
 }
 
-fn flatten<'t>(t: &'t Template, mode: Mode, out: &mut Vec<(Tok<'t>, Strip)>) {
+fn flatten<'t>(t: &'t Template, mode: Mode, nested: bool, out: &mut Vec<(Tok<'t>, Strip)>) {
     for el in t.iter() {
         match el {
             Element::Literal(s) if mode != Mode::Quoted => {
@@ -68,15 +68,20 @@ fn flatten<'t>(t: &'t Template, mode: Mode, out: &mut Vec<(Tok<'t>, Strip)>) {
                     out.push((Tok::Lit(piece.to_owned()), Strip::None));
                 }
             }
+            // hcl-edit reads the body of a directive in a quoted string as
+            // template text, leaving its escapes (`\n`) as written.
+            Element::Literal(s) if nested => {
+                out.push((Tok::Lit(unescape_quoted(s.value())), Strip::None))
+            }
             Element::Literal(s) => out.push((Tok::Lit(s.value().clone()), Strip::None)),
             Element::Interpolation(i) => out.push((Tok::Interp(&i.expr), i.strip)),
             Element::Directive(d) => match d.as_ref() {
                 Directive::If(d) => {
                     out.push((Tok::If(&d.if_expr.cond_expr), d.if_expr.strip));
-                    flatten(&d.if_expr.template, mode, out);
+                    flatten(&d.if_expr.template, mode, true, out);
                     if let Some(e) = &d.else_expr {
                         out.push((Tok::Else, e.strip));
-                        flatten(&e.template, mode, out);
+                        flatten(&e.template, mode, true, out);
                     }
                     out.push((Tok::Endif, d.endif_expr.strip));
                 }
@@ -89,12 +94,57 @@ fn flatten<'t>(t: &'t Template, mode: Mode, out: &mut Vec<(Tok<'t>, Strip)>) {
                         },
                         d.for_expr.strip,
                     ));
-                    flatten(&d.for_expr.template, mode, out);
+                    flatten(&d.for_expr.template, mode, true, out);
                     out.push((Tok::Endfor, d.endfor_expr.strip));
                 }
             },
         }
     }
+}
+
+/// Resolves the escapes of a quoted string (`\n`, `\r`, `\t`, `\"`,
+/// `\\`, `\uXXXX`, `\UXXXXXXXX`); anything else stays as written.
+fn unescape_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let simple = match chars.peek().map(|&(_, c)| c) {
+            Some('n') => Some('\n'),
+            Some('r') => Some('\r'),
+            Some('t') => Some('\t'),
+            Some('"') => Some('"'),
+            Some('\\') => Some('\\'),
+            _ => None,
+        };
+        if let Some(ch) = simple {
+            chars.next();
+            out.push(ch);
+            continue;
+        }
+        let width = match chars.peek().map(|&(_, c)| c) {
+            Some('u') => 4,
+            Some('U') => 8,
+            _ => 0,
+        };
+        let hex = s.get(i + 2..i + 2 + width).filter(|h| h.len() == width);
+        match hex
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
+            Some(ch) if width > 0 => {
+                for _ in 0..=width {
+                    chars.next();
+                }
+                out.push(ch);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn apply_strips(toks: &mut [(Tok<'_>, Strip)]) {
@@ -210,7 +260,7 @@ pub(super) fn eval_template(
     span: Option<Range<usize>>,
 ) -> EvalResult {
     let mut toks = Vec::new();
-    flatten(t, mode, &mut toks);
+    flatten(t, mode, false, &mut toks);
     if toks.len() == 1 {
         if let Tok::Interp(e) = toks[0].0 {
             return ev.eval(e);
@@ -349,37 +399,56 @@ fn render(ev: &mut Evaluator<'_>, nodes: &[Node<'_>], out: &mut Rendered) -> Eva
     Ok(())
 }
 
-/// Parses and renders a template file's text with only `vars` in scope
-/// (`templatefile`).
+/// Why a template given as text could not be rendered.
+#[derive(Debug, Clone)]
+pub(crate) enum TemplateError {
+    /// The text is not a template: the parser's message.
+    Parse(String),
+    /// The template refers to this name, which the vars lack.
+    MissingVar(String),
+    /// Rendering failed: the failure's summary and detail in one line.
+    Render(String),
+}
+
+/// Parses and renders a template's text with only `vars` in scope, for
+/// `templatefile` or `templatestring` (`rendering`).
 pub(crate) fn render_template_text(
     ev: &Evaluator<'_>,
     text: &str,
     vars: BTreeMap<String, Value>,
-    span: Option<Range<usize>>,
-) -> EvalResult {
-    let t = hcl_edit::parser::parse_template(text).map_err(|e| {
-        EvalError::new(
-            "Error in function call",
-            format!("Invalid template: {}", e.message()),
-            span.clone(),
-        )
-    })?;
-    for r in crate::refs::template_references(&t) {
-        if !vars.contains_key(&r.root) {
-            return Err(EvalError::new(
-                "Invalid function argument",
-                format!("vars map does not contain key {:?}", r.root),
-                span,
-            ));
-        }
+    rendering: TemplateFn,
+) -> Result<Value, TemplateError> {
+    let t = hcl_edit::parser::parse_template(text)
+        .map_err(|e| TemplateError::Parse(e.message().to_string()))?;
+    if let Some(r) = crate::refs::template_references(&t)
+        .into_iter()
+        .find(|r| !vars.contains_key(&r.root))
+    {
+        return Err(TemplateError::MissingVar(r.root));
     }
-    let mut inner = Evaluator::isolated(ev.ctx, vars, SourceFile::new("template", text));
-    eval_template(&mut inner, &t, Mode::Lines, span.clone()).map_err(|mut e| {
-        // Spans inside the template file do not point into the caller's
-        // source, so point at the call instead.
-        e.detail = format!("{}: {}", e.summary, e.detail);
-        e.summary = "Error in function call".to_owned();
-        e.span = span;
-        e
-    })
+    let mut inner = Evaluator::isolated(ev.ctx, vars, SourceFile::new("template", text), rendering);
+    // Spans inside the template do not point into the caller's source, so
+    // the failure is reported at the call.
+    eval_template(&mut inner, &t, Mode::Lines, None)
+        .map_err(|e| TemplateError::Render(format!("{}: {}", e.summary, e.detail)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_quoted;
+
+    fn check(raw: &str, want: &str) {
+        assert_eq!(unescape_quoted(raw), want, "{raw:?}");
+    }
+
+    #[test]
+    fn quoted_escapes_resolve_inside_directive_bodies() {
+        check(r"a\nb", "a\nb");
+        check(r#"\t\"x\"\r"#, "\t\"x\"\r");
+        check(r"\\n", "\\n");
+        check(r"\u00e9\U0001F600", "é😀");
+        // Not an escape: kept as written.
+        check(r"\q", r"\q");
+        check(r"\u12", r"\u12");
+    }
 }

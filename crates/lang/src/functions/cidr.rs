@@ -127,6 +127,12 @@ fn cidrhost(a: &Args<'_, '_>) -> FnResult {
 
 fn cidrnetmask(a: &Args<'_, '_>) -> FnResult {
     let net = parse_cidr(a.str(0))?;
+    if net.bits() != 32 {
+        return Err(FnError::call(format!(
+            "IPv6 addresses cannot have a netmask: {}",
+            a.str(0)
+        )));
+    }
     Ok(Value::string(net.show_addr(net.mask(net.len))))
 }
 

@@ -35,7 +35,7 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "coalesce",
         params: &[],
-        variadic: Some(p("vals", T::Any).null()),
+        variadic: Some(p("vals", T::Any).null().unknown()),
         ret: T::Any,
         imp: coalesce,
     },
@@ -56,13 +56,13 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "concat",
         params: &[],
-        variadic: Some(p("seqs", T::Any).marked()),
+        variadic: Some(p("seqs", T::Any).marked().typed()),
         ret: T::Any,
         imp: concat,
     },
     Func {
         name: "contains",
-        params: &[p("list", T::Any), p("value", T::Any)],
+        params: &[p("list", T::Any).typed(), p("value", T::Any).typed()],
         variadic: None,
         ret: T::Bool,
         imp: contains,
@@ -76,28 +76,28 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "element",
-        params: &[p("list", T::Any).marked(), p("index", T::Number)],
+        params: &[p("list", T::Any).marked().typed(), p("index", T::Number)],
         variadic: None,
         ret: T::Any,
         imp: element,
     },
     Func {
         name: "flatten",
-        params: &[p("list", T::Any).marked()],
+        params: &[p("list", T::Any).marked().typed()],
         variadic: None,
         ret: T::Any,
         imp: flatten,
     },
     Func {
         name: "index",
-        params: &[p("list", T::Any), p("value", T::Any)],
+        params: &[p("list", T::Any).typed(), p("value", T::Any).typed()],
         variadic: None,
         ret: T::Number,
         imp: index,
     },
     Func {
         name: "keys",
-        params: &[p("inputMap", T::Any).marked()],
+        params: &[p("inputMap", T::Any).marked().typed()],
         variadic: None,
         ret: T::Any,
         imp: keys,
@@ -111,7 +111,10 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "lookup",
-        params: &[p("inputMap", T::Any).marked(), p("key", T::String).marked()],
+        params: &[
+            p("inputMap", T::Any).marked().typed(),
+            p("key", T::String).marked(),
+        ],
         variadic: Some(p("default", T::Any).null().marked()),
         ret: T::Any,
         imp: lookup,
@@ -136,7 +139,7 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "one",
-        params: &[p("list", T::Any)],
+        params: &[p("list", T::Any).typed()],
         variadic: None,
         ret: T::Any,
         imp: one,
@@ -150,7 +153,7 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "reverse",
-        params: &[p("list", T::Any).marked()],
+        params: &[p("list", T::Any).marked().typed()],
         variadic: None,
         ret: T::Any,
         imp: reverse,
@@ -165,7 +168,7 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "setproduct",
         params: &[],
-        variadic: Some(p("sets", T::Any).marked()),
+        variadic: Some(p("sets", T::Any).marked().typed()),
         ret: T::Any,
         imp: setproduct,
     },
@@ -203,7 +206,7 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "sum",
-        params: &[p("list", T::Any)],
+        params: &[p("list", T::Any).typed()],
         variadic: None,
         ret: T::Number,
         imp: sum,
@@ -217,7 +220,7 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "values",
-        params: &[p("mapping", T::Any).marked()],
+        params: &[p("mapping", T::Any).marked().typed()],
         variadic: None,
         ret: T::Any,
         imp: values,
@@ -300,6 +303,11 @@ fn coalesce(a: &Args<'_, '_>) -> FnResult {
     let types: Vec<Type> = a.values.iter().map(Value::ty).collect();
     let ty = unify(&types).ok_or_else(|| FnError::call("all arguments must have the same type"))?;
     for v in &a.values {
+        // An unknown argument before the first usable one leaves the
+        // result unknown, but of the arguments' common type.
+        if !v.is_known() {
+            return Ok(Value::unknown(ty));
+        }
         if v.is_null() || v.as_str() == Some("") {
             continue;
         }
@@ -438,17 +446,25 @@ fn element(a: &Args<'_, '_>) -> FnResult {
         ));
     }
     let i = n.to_i64().ok_or_else(|| FnError::call("invalid index"))?;
-    if i < 0 {
-        return Err(FnError::call(
-            "cannot use element function with a negative index",
-        ));
-    }
     if items.is_empty() {
         return Err(FnError::call(
             "cannot use element function with an empty list",
         ));
     }
-    Ok(items[(i as usize) % items.len()]
+    let len = items.len() as i64;
+    // A negative index counts from the end of a list. A tuple's element
+    // type is looked up with the index as given, which fails unless the
+    // remainder is zero (Terraform 1.11 panics there).
+    let mut i = i % len;
+    if i < 0 {
+        if matches!(list.data(), Data::Tuple(_)) {
+            return Err(FnError::call(
+                "cannot use element function with a negative index on a tuple",
+            ));
+        }
+        i += len;
+    }
+    Ok(items[i as usize]
         .clone()
         .mark_sensitive_if(list.is_sensitive()))
 }
@@ -900,17 +916,12 @@ fn sum(a: &Args<'_, '_>) -> FnResult {
     let Some((first, rest)) = items.split_first() else {
         return Err(FnError::arg(0, "cannot sum an empty list"));
     };
-    // As Terraform: the first element is taken as it is (a string there
-    // fails), the others are converted to numbers.
-    let mut total = match first.data() {
-        Data::Number(n) => n.clone(),
-        Data::Null(_) => return Err(not_numbers()),
-        _ => {
-            return Err(FnError::call(
-                "type mismatch: the first element is not a number",
-            ))
-        }
-    };
+    // Every element converts to a number (`"1"` counts as 1).
+    if first.is_null() {
+        return Err(not_numbers());
+    }
+    let first = convert(first, &Type::Number).map_err(|_| not_numbers())?;
+    let mut total = first.as_number().ok_or_else(not_numbers)?.clone();
     for v in rest {
         if v.is_null() {
             return Err(not_numbers());

@@ -1,9 +1,11 @@
-//! Type conversion functions (`tostring`, `tolist`, ...) and the sensitive
-//! mark functions.
+//! Type conversion functions (`tostring`, `tolist`, ...) and the functions
+//! about marks (`sensitive`, `nonsensitive`, `issensitive`,
+//! `ephemeralasnull`).
 
 use super::{p, Args, FnError, FnResult, Func, T};
 use crate::convert::convert;
 use crate::types::Type;
+use crate::value::Value;
 
 const V: super::P = p("v", T::Any).null().unknown().marked();
 
@@ -64,6 +66,22 @@ pub(crate) static FUNCS: &[Func] = &[
         ret: T::Any,
         imp: nonsensitive,
     },
+    Func {
+        name: "issensitive",
+        params: &[p("value", T::Any).null().unknown().marked()],
+        variadic: None,
+        ret: T::Bool,
+        imp: issensitive,
+    },
+    Func {
+        name: "ephemeralasnull",
+        params: &[p("value", T::Any).null().unknown().marked()],
+        variadic: None,
+        ret: T::Any,
+        // No value here is ephemeral (meshform has no ephemeral resources
+        // or variables), so every value passes through as it is.
+        imp: |a| Ok(a.get(0).clone()),
+    },
 ];
 
 fn to(a: &Args<'_, '_>, want: Type) -> FnResult {
@@ -104,13 +122,22 @@ fn sensitive(a: &Args<'_, '_>) -> FnResult {
     Ok(a.get(0).clone().mark_sensitive())
 }
 
+/// `nonsensitive`: removes the value's own mark (not the marks of values
+/// inside it). Since Terraform 1.8 a value that is not sensitive passes
+/// through unchanged instead of failing.
 fn nonsensitive(a: &Args<'_, '_>) -> FnResult {
+    Ok(a.get(0).clone().unmark())
+}
+
+/// `issensitive`: whether the value itself is marked; an unmarked unknown
+/// value may still turn out sensitive.
+fn issensitive(a: &Args<'_, '_>) -> FnResult {
     let v = a.get(0);
-    if !v.is_sensitive() {
-        return Err(FnError::arg(
-            0,
-            "the given value is not sensitive, so this call is redundant",
-        ));
-    }
-    Ok(v.clone().unmark())
+    Ok(if v.is_sensitive() {
+        Value::bool(true)
+    } else if !v.is_known() {
+        Value::unknown(Type::Bool)
+    } else {
+        Value::bool(false)
+    })
 }

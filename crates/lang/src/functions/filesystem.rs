@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 
 use super::{p, Args, FnError, FnResult, Func, T};
-use crate::eval::{normalize_path, render_template_text, FileError};
+use crate::eval::{normalize_path, render_template_text, FileError, TemplateError, TemplateFn};
 use crate::types::Type;
 use crate::value::{Data, Value};
 
@@ -183,12 +183,26 @@ fn expand_braces(pattern: &str) -> Vec<String> {
     out
 }
 
+/// Whether the function `name` reads the file system (and so may not be
+/// called from a `templatestring` template).
+pub(crate) fn reads_files(name: &str) -> bool {
+    matches!(
+        name,
+        "file"
+            | "fileexists"
+            | "fileset"
+            | "filebase64"
+            | "filebase64sha256"
+            | "filebase64sha512"
+            | "filemd5"
+            | "filesha1"
+            | "filesha256"
+            | "filesha512"
+            | "templatefile"
+    )
+}
+
 fn templatefile(a: &Args<'_, '_>) -> FnResult {
-    if a.ev.in_templatefile {
-        return Err(FnError::call(
-            "cannot recursively call templatefile from inside templatefile call",
-        ));
-    }
     let bytes = read(a, 0)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| FnError::arg(0, format!("contents of {} are not valid UTF-8", a.str(0))))?;
@@ -198,18 +212,26 @@ fn templatefile(a: &Args<'_, '_>) -> FnResult {
         Data::Null(_) => BTreeMap::new(),
         _ => return Err(FnError::arg(1, "invalid vars value: must be a map")),
     };
-    for name in vars.keys() {
-        if !is_identifier(name) {
-            return Err(FnError::arg(1, format!("invalid template variable name {name:?}: must start with a letter, followed by zero or more letters, digits, and underscores")));
-        }
-    }
-    render_template_text(a.ev, &text, vars, a.span.clone()).map_err(|e| {
-        if e.summary == "Invalid function argument" {
-            FnError::arg(1, format!("{}, referenced in {}", e.detail, a.str(0)))
-        } else {
-            FnError::call(e.detail)
-        }
+    check_template_vars(&vars)?;
+    render_template_text(a.ev, &text, vars, TemplateFn::File).map_err(|e| match e {
+        TemplateError::Parse(msg) => FnError::call(format!("Invalid template: {msg}")),
+        TemplateError::MissingVar(name) => FnError::arg(
+            1,
+            format!(
+                "vars map does not contain key {name:?}, referenced in {}",
+                a.str(0)
+            ),
+        ),
+        TemplateError::Render(msg) => FnError::call(msg),
     })
+}
+
+/// Template variables must be identifiers, or no template could use them.
+pub(crate) fn check_template_vars(vars: &BTreeMap<String, Value>) -> Result<(), FnError> {
+    match vars.keys().find(|name| !is_identifier(name)) {
+        Some(name) => Err(FnError::arg(1, format!("invalid template variable name {name:?}: must start with a letter, followed by zero or more letters, digits, and underscores"))),
+        None => Ok(()),
+    }
 }
 
 fn is_identifier(s: &str) -> bool {

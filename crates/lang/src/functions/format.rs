@@ -11,14 +11,14 @@ pub(crate) static FUNCS: &[Func] = &[
     Func {
         name: "format",
         params: &[p("format", T::String)],
-        variadic: Some(p("args", T::Any).null()),
+        variadic: Some(p("args", T::Any).null().typed()),
         ret: T::String,
         imp: format,
     },
     Func {
         name: "formatlist",
         params: &[p("format", T::String)],
-        variadic: Some(p("args", T::Any).null()),
+        variadic: Some(p("args", T::Any).null().typed()),
         ret: T::ListString,
         imp: formatlist,
     },

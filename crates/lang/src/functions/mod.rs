@@ -16,6 +16,7 @@ mod filesystem;
 mod format;
 mod numeric;
 mod string;
+mod template;
 mod time;
 mod yaml;
 
@@ -24,7 +25,7 @@ use std::ops::Range;
 pub(crate) use format::go_quote;
 
 use crate::convert::convert;
-use crate::eval::{EvalError, EvalResult, Evaluator};
+use crate::eval::{EvalError, EvalResult, Evaluator, TemplateFn};
 use crate::types::Type;
 use crate::value::Value;
 
@@ -73,6 +74,11 @@ pub(crate) struct P {
     pub unknown: bool,
     /// The function handles sensitive marks itself.
     pub marked: bool,
+    /// An argument of no type yet (an untyped `null`, or an unknown value
+    /// of any type) makes the result unknown of no type, instead of
+    /// reaching the function: cty calls this a parameter without
+    /// `AllowDynamicType`. Only for parameters of type `any`.
+    pub typed: bool,
 }
 
 pub(crate) const fn p(name: &'static str, ty: T) -> P {
@@ -82,6 +88,7 @@ pub(crate) const fn p(name: &'static str, ty: T) -> P {
         null: false,
         unknown: false,
         marked: false,
+        typed: false,
     }
 }
 
@@ -96,6 +103,10 @@ impl P {
     }
     pub const fn marked(mut self) -> P {
         self.marked = true;
+        self
+    }
+    pub const fn typed(mut self) -> P {
+        self.typed = true;
         self
     }
 }
@@ -128,7 +139,6 @@ pub(crate) type FnResult = Result<Value, FnError>;
 pub(crate) struct Args<'e, 'c> {
     pub values: Vec<Value>,
     pub ev: &'e Evaluator<'c>,
-    pub span: Option<Range<usize>>,
 }
 
 impl Args<'_, '_> {
@@ -182,6 +192,7 @@ static TABLE: &[&[Func]] = &[
     crypto::FUNCS,
     cidr::FUNCS,
     conversion::FUNCS,
+    template::FUNCS,
 ];
 
 fn table() -> &'static [&'static [Func]] {
@@ -207,6 +218,21 @@ pub fn names() -> Vec<&'static str> {
     v.push("can");
     v.sort_unstable();
     v
+}
+
+/// Functions a template rendered by `templatefile` or `templatestring` may
+/// not call: the template functions themselves (no recursion), and inside
+/// `templatestring` anything that reads files.
+fn refuse_inside_template(name: &str, rendering: TemplateFn) -> Result<(), String> {
+    if matches!(name, "templatefile" | "templatestring") {
+        return Err(format!(
+            "cannot recursively call {name} from inside another template function"
+        ));
+    }
+    if rendering == TemplateFn::String && filesystem::reads_files(name) {
+        return Err(format!("cannot use filesystem access functions like {name} in templatestring templates; consider passing the function result as a template variable instead"));
+    }
+    Ok(())
 }
 
 /// Calls a function with evaluated arguments.
@@ -239,8 +265,18 @@ pub(crate) fn call(
             arg_spans.get(func.params.len()).cloned().flatten().or(span),
         ));
     }
+    if let Some(rendering) = ev.rendering {
+        refuse_inside_template(name, rendering).map_err(|message| {
+            EvalError::new(
+                "Error in function call",
+                format!("Call to function \"{name}\" failed: {message}."),
+                span.clone(),
+            )
+        })?;
+    }
     let mut sensitive = false;
     let mut unknown = false;
+    let mut untyped = false;
     let mut values = Vec::with_capacity(args.len());
     for (i, arg) in args.into_iter().enumerate() {
         let Some(spec) = func.params.get(i).copied().or(func.variadic) else {
@@ -271,16 +307,18 @@ pub(crate) fn call(
         if !spec.unknown && !arg.is_wholly_known() {
             unknown = true;
         }
+        if spec.typed && arg.ty() == Type::Dynamic {
+            untyped = true;
+        }
         values.push(arg);
+    }
+    if untyped {
+        return Ok(Value::unknown(Type::Dynamic).mark_sensitive_if(sensitive));
     }
     if unknown {
         return Ok(Value::unknown(func.ret.ty()).mark_sensitive_if(sensitive));
     }
-    let a = Args {
-        values,
-        ev,
-        span: span.clone(),
-    };
+    let a = Args { values, ev };
     match (func.imp)(&a) {
         Ok(v) => Ok(v.mark_sensitive_if(sensitive)),
         Err(FnError {

@@ -65,7 +65,7 @@ pub(crate) static FUNCS: &[Func] = &[
     },
     Func {
         name: "parseint",
-        params: &[p("number", T::Any), p("base", T::Number)],
+        params: &[p("number", T::Any).typed(), p("base", T::Number)],
         variadic: None,
         ret: T::Number,
         imp: parseint,

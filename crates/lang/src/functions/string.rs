@@ -79,6 +79,27 @@ pub(crate) static FUNCS: &[Func] = &[
         imp: split,
     },
     Func {
+        name: "startswith",
+        params: &[p("str", T::String).unknown(), p("prefix", T::String)],
+        variadic: None,
+        ret: T::Bool,
+        imp: startswith,
+    },
+    Func {
+        name: "endswith",
+        params: &[p("str", T::String), p("suffix", T::String)],
+        variadic: None,
+        ret: T::Bool,
+        imp: |a| Ok(Value::bool(nfc(a.str(0)).ends_with(&nfc(a.str(1))))),
+    },
+    Func {
+        name: "strcontains",
+        params: &[p("str", T::String), p("substr", T::String)],
+        variadic: None,
+        ret: T::Bool,
+        imp: |a| Ok(Value::bool(nfc(a.str(0)).contains(&nfc(a.str(1))))),
+    },
+    Func {
         name: "strrev",
         params: &[p("str", T::String)],
         variadic: None,
@@ -144,6 +165,25 @@ pub(crate) static FUNCS: &[Func] = &[
         imp: |a| Ok(Value::string(a.str(0).trim_matches(char::is_whitespace))),
     },
 ];
+
+/// The string in Unicode normal form C, as every cty string is: `"e\u0301"`
+/// and `"é"` are one string, so neither starts with `"e"`.
+fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
+}
+
+/// `startswith`: an unknown string still starts with the empty prefix.
+fn startswith(a: &Args<'_, '_>) -> FnResult {
+    if !a.get(0).is_known() {
+        return Ok(if a.str(1).is_empty() {
+            Value::bool(true)
+        } else {
+            Value::unknown(Type::Bool)
+        });
+    }
+    Ok(Value::bool(nfc(a.str(0)).starts_with(&nfc(a.str(1)))))
+}
 
 fn chomp(a: &Args<'_, '_>) -> FnResult {
     Ok(Value::string(a.str(0).trim_end_matches(['\n', '\r'])))

@@ -1,6 +1,6 @@
 //! Time functions: `timestamp` (from the injected clock; unknown during
-//! plan), `plantimestamp` (the clock, known during plan), `timeadd` with Go durations and `formatdate` with Terraform's
-//! format verbs.
+//! plan), `plantimestamp` (the clock, known during plan), `timeadd` with Go
+//! durations, `timecmp`, and `formatdate` with Terraform's format verbs.
 
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike, Utc};
 
@@ -30,6 +30,13 @@ pub(crate) static FUNCS: &[Func] = &[
         variadic: None,
         ret: T::String,
         imp: timeadd,
+    },
+    Func {
+        name: "timecmp",
+        params: &[p("timestamp_a", T::String), p("timestamp_b", T::String)],
+        variadic: None,
+        ret: T::Number,
+        imp: timecmp,
     },
     Func {
         name: "formatdate",
@@ -63,21 +70,117 @@ fn plantimestamp(a: &Args<'_, '_>) -> FnResult {
     ))
 }
 
-/// Parses an RFC 3339 timestamp, keeping its offset.
+/// Parses an RFC 3339 timestamp as Go's `time.Parse(time.RFC3339, ...)`
+/// does, keeping its offset. Errors name the part that failed in
+/// Terraform's words (`cannot use "bad" as year`, `end of string before
+/// UTC offset`, `day out of range`).
 fn parse_rfc3339(s: &str) -> Result<DateTime<FixedOffset>, String> {
-    let strict = s.as_bytes().get(10) == Some(&b'T') && !s.ends_with('z');
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .filter(|_| strict)
-        .ok_or_else(|| {
-            if s.len() <= 10 && s.contains('-') {
-                format!(
-                    "not a valid RFC3339 timestamp: missing required time introducer 'T' in {s:?}"
-                )
+    let fail = |why: String| format!("not a valid RFC3339 timestamp: {why}");
+    let mut rest = s;
+    let field = |rest: &mut &str, what: &str, max: u32| -> Result<u32, String> {
+        let n = if what == "year" { 4 } else { 2 };
+        let ok = rest.len() >= n && rest.as_bytes()[..n].iter().all(u8::is_ascii_digit);
+        if !ok {
+            return Err(fail(if rest.is_empty() {
+                format!("end of string before {what}")
             } else {
-                format!("not a valid RFC3339 timestamp: cannot use {s:?} as year")
+                format!("cannot use {} as {what}", super::go_quote(rest))
+            }));
+        }
+        let v: u32 = rest[..n].parse().unwrap_or(u32::MAX);
+        if v > max {
+            return Err(fail(format!(
+                "cannot use {} as {what}",
+                super::go_quote(rest)
+            )));
+        }
+        *rest = &rest[n..];
+        Ok(v)
+    };
+    let literal = |rest: &mut &str, sep: &str| -> Result<(), String> {
+        match rest.strip_prefix(sep) {
+            Some(r) => {
+                *rest = r;
+                Ok(())
             }
-        })
+            None if sep == "T" => Err(fail("missing required time introducer 'T'".to_owned())),
+            None if rest.is_empty() => {
+                Err(fail(format!("end of string where {sep:?} is expected")))
+            }
+            None => Err(fail(format!(
+                "found {} where {sep:?} is expected",
+                super::go_quote(rest)
+            ))),
+        }
+    };
+    let year = field(&mut rest, "year", 9999)?;
+    literal(&mut rest, "-")?;
+    let month = field(&mut rest, "month", 12)?;
+    literal(&mut rest, "-")?;
+    let day = field(&mut rest, "day of month", 31)?;
+    literal(&mut rest, "T")?;
+    let hour = field(&mut rest, "hour", 23)?;
+    literal(&mut rest, ":")?;
+    let minute = field(&mut rest, "minute", 59)?;
+    literal(&mut rest, ":")?;
+    let second = field(&mut rest, "second", 59)?;
+    // Go accepts a fraction after the seconds even when the layout has none.
+    let mut nanos = 0u32;
+    if let Some(frac) = rest.strip_prefix(['.', ',']) {
+        let len = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if len > 0 {
+            let digits = &frac[..len.min(9)];
+            nanos = format!("{digits:0<9}").parse().unwrap_or(0);
+            rest = &frac[len..];
+        }
+    }
+    let offset_secs = if let Some(r) = rest.strip_prefix('Z') {
+        rest = r;
+        0
+    } else {
+        let b = rest.as_bytes();
+        let well_formed = b.len() >= 6
+            && (b[0] == b'+' || b[0] == b'-')
+            && b[3] == b':'
+            && [1, 2, 4, 5].iter().all(|&i| b[i].is_ascii_digit());
+        if !well_formed {
+            return Err(fail(if rest.is_empty() {
+                "end of string before UTC offset".to_owned()
+            } else {
+                format!("cannot use {} as UTC offset", super::go_quote(rest))
+            }));
+        }
+        let hh: i32 = rest[1..3].parse().unwrap_or(0);
+        let mm: i32 = rest[4..6].parse().unwrap_or(0);
+        let sign = if b[0] == b'-' { -1 } else { 1 };
+        rest = &rest[6..];
+        sign * (hh * 3600 + mm * 60)
+    };
+    if !rest.is_empty() {
+        return Err(fail(format!("extra text: {}", super::go_quote(rest))));
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or_else(|| fail("day out of range".to_owned()))?;
+    let time = chrono::NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)
+        .ok_or_else(|| fail("second out of range".to_owned()))?;
+    let offset = FixedOffset::east_opt(offset_secs)
+        .ok_or_else(|| fail(format!("cannot use {} as UTC offset", super::go_quote(s))))?;
+    date.and_time(time)
+        .and_local_timezone(offset)
+        .single()
+        .ok_or_else(|| fail("time is out of range".to_owned()))
+}
+
+/// `timecmp`: -1, 0 or 1 as the first moment is before, the same as or
+/// after the second, whatever their offsets.
+fn timecmp(a: &Args<'_, '_>) -> FnResult {
+    let t0 = parse_rfc3339(a.str(0)).map_err(|e| FnError::arg(0, e))?;
+    let t1 = parse_rfc3339(a.str(1)).map_err(|e| FnError::arg(1, e))?;
+    Ok(Value::int(match t0.cmp(&t1) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }))
 }
 
 /// Formats as Go's `time.RFC3339` does: seconds, and `Z` for offset zero.
@@ -318,6 +421,26 @@ mod tests {
             split_date_format("YYYY-MM-DD'T'hh 'it''s' ''"),
             ["YYYY", "-", "MM", "-", "DD", "'T'", "hh", " ", "'it''s'", " ", "''"]
         );
+    }
+
+    #[test]
+    fn rfc3339_errors_name_the_part_that_failed() {
+        let check = |s: &str, want: &str| {
+            assert_eq!(
+                parse_rfc3339(s).unwrap_err(),
+                format!("not a valid RFC3339 timestamp: {want}"),
+                "{s}"
+            )
+        };
+        check("2017-11-22", "missing required time introducer 'T'");
+        check("bad", "cannot use \"bad\" as year");
+        check("2017-11-22T00:00:00", "end of string before UTC offset");
+        check("2024-02-30T00:00:00Z", "day out of range");
+        check("2017-11-22T00:00:00Zx", "extra text: \"x\"");
+        check("2017-11-22T24:00:00Z", "cannot use \"24:00:00Z\" as hour");
+        let t = parse_rfc3339("2017-11-22T01:00:00.5+01:00").unwrap();
+        assert_eq!(t.timestamp(), 1511308800);
+        assert_eq!(t.timestamp_subsec_millis(), 500);
     }
 
     #[test]
