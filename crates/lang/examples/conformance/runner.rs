@@ -1,13 +1,18 @@
-//! Runs conformance vectors (`shared/conformance/expressions.jsonl` format)
-//! against the evaluator. Shared by the `conformance` example and the
-//! integration test.
+//! Runs conformance vectors (the format of
+//! `shared/conformance/tf1.11/expressions.jsonl`) against the evaluator.
+//! Shared by the `conformance` example and the integration tests.
+//!
+//! A vector with `"unknown": true` passes when the value is unknown and,
+//! with each unknown part replaced by a null of its type (as Terraform
+//! stores an unknown output after apply), matches `result` and `type`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use meshform_lang::hcl_edit;
 use meshform_lang::{
-    eval, parse_type_constraint, Data, EvalContext, MemoryFiles, SourceFile, Type, Value,
+    eval, parse_type_constraint, Data, EvalContext, FixedClock, MemoryFiles, SourceFile, Type,
+    Value,
 };
 
 /// The outcome of one vector.
@@ -42,6 +47,7 @@ fn run_one(vector: &serde_json::Value) -> Outcome {
     let id = vector["id"].as_str().unwrap_or("?").to_owned();
     let expr = vector["expr"].as_str().unwrap_or_default().to_owned();
     let want_error = vector["error"].as_bool() == Some(true);
+    let want_unknown = vector["unknown"].as_bool() == Some(true);
     let expected = if want_error {
         format!(
             "error ({})",
@@ -49,7 +55,8 @@ fn run_one(vector: &serde_json::Value) -> Outcome {
         )
     } else {
         format!(
-            "{} : {}{}",
+            "{}{} : {}{}",
+            if want_unknown { "(unknown) " } else { "" },
             vector["result"],
             vector["type"],
             if vector["sensitive"].as_bool() == Some(true) {
@@ -64,10 +71,10 @@ fn run_one(vector: &serde_json::Value) -> Outcome {
         Err(msg) => (want_error, format!("error: {msg}")),
         Ok(v) => {
             let shown = describe(&v);
-            if want_error {
+            if want_error || want_unknown == v.is_wholly_known() {
                 (false, shown)
             } else {
-                (matches(vector, &v), shown)
+                (matches(vector, &unknown_as_null(&v)), shown)
             }
         }
     };
@@ -81,12 +88,17 @@ fn run_one(vector: &serde_json::Value) -> Outcome {
 }
 
 fn describe(v: &Value) -> String {
-    let json = match v.clone().unmark_deep().to_json_string() {
+    let unknown = if v.is_wholly_known() {
+        ""
+    } else {
+        "(unknown) "
+    };
+    let json = match unknown_as_null(v).unmark_deep().to_json_string() {
         Ok(j) => j,
         Err(e) => format!("<{e}>"),
     };
     format!(
-        "{json} : {}{}",
+        "{unknown}{json} : {}{}",
         v.ty().to_cty_json(),
         if v.contains_sensitive() {
             " (sensitive)"
@@ -148,6 +160,13 @@ fn evaluate(vector: &serde_json::Value, expr: &str) -> Result<Value, String> {
         .with_name("path", path)
         .with_name("terraform", terraform)
         .with_files(Arc::new(files))
+        // `plantimestamp()` vectors hold at any moment after 2020; a fixed
+        // one keeps the run independent of today's date.
+        .with_clock(Arc::new(FixedClock(
+            chrono::DateTime::parse_from_rfc3339("2025-06-01T12:00:00Z")
+                .expect("a valid timestamp")
+                .to_utc(),
+        )))
         .with_source(SourceFile::new("main.tf", source.clone()));
     eval(&value_expr, &ctx).map_err(|d| {
         d.iter()
@@ -155,6 +174,31 @@ fn evaluate(vector: &serde_json::Value, expr: &str) -> Result<Value, String> {
             .collect::<Vec<_>>()
             .join("; ")
     })
+}
+
+/// The value with each unknown part replaced by a null of its type.
+fn unknown_as_null(v: &Value) -> Value {
+    let out = match v.data() {
+        Data::Unknown(t) => Value::null(t.clone()),
+        Data::List(t, items) => Value::list(t.clone(), items.iter().map(unknown_as_null).collect()),
+        Data::Set(t, items) => Value::set(t.clone(), items.iter().map(unknown_as_null).collect()),
+        Data::Tuple(items) => Value::tuple(items.iter().map(unknown_as_null).collect()),
+        Data::Map(t, items) => Value::map(
+            t.clone(),
+            items
+                .iter()
+                .map(|(k, x)| (k.clone(), unknown_as_null(x)))
+                .collect(),
+        ),
+        Data::Object(items) => Value::object(
+            items
+                .iter()
+                .map(|(k, x)| (k.clone(), unknown_as_null(x)))
+                .collect(),
+        ),
+        _ => return v.clone(),
+    };
+    out.mark_sensitive_if(v.is_sensitive())
 }
 
 fn matches(vector: &serde_json::Value, got: &Value) -> bool {
