@@ -5,11 +5,13 @@
 //! Key types: [`Module`] (one directory's blocks, before evaluation),
 //! [`Content`] (a block body: attributes and nested blocks, each expression
 //! still tied to its file), [`VersionConstraint`]. Entry point: [`load_module`].
+//! [`fmt`] rewrites source text into `terraform fmt`'s canonical style.
 //!
 //! `config` models the source before evaluation. It knows nothing of
 //! providers, state, the engine or the network; files are read only here.
 
 mod decode;
+pub mod fmt;
 mod json;
 mod merge;
 pub mod module;
