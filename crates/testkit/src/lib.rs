@@ -65,3 +65,37 @@ pub fn shared_path(relative: &str) -> Option<PathBuf> {
 pub fn testdata(relative: &str) -> PathBuf {
     workspace_root().join("testdata").join(relative)
 }
+
+/// The real `terraform` binary of the reference version (1.11.4): from
+/// `$MESHFORM_TERRAFORM`, else `terraform` on `PATH`. `None` (after
+/// printing why) when there is none, or another version, unless
+/// `MESHFORM_REQUIRE_SHARED=1`, where that is a failure.
+pub fn terraform() -> Option<PathBuf> {
+    let program = std::env::var_os("MESHFORM_TERRAFORM")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("terraform"));
+    let version = std::process::Command::new(&program)
+        .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
+        .output();
+    let reason = match version {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if text.starts_with("Terraform v1.11.4") {
+                return Some(program);
+            }
+            format!(
+                "{} is not Terraform v1.11.4 (it says {:?})",
+                program.display(),
+                text.lines().next().unwrap_or_default()
+            )
+        }
+        Err(e) => format!("no terraform binary ({}: {e})", program.display()),
+    };
+    if required() {
+        panic!("{reason}; MESHFORM_REQUIRE_SHARED=1 makes this a failure (set MESHFORM_TERRAFORM)");
+    }
+    eprintln!("skipped: {reason}");
+    None
+}
