@@ -64,6 +64,8 @@ enum Command {
     Init(commands::init::Args),
     /// Check whether the configuration is valid.
     Validate(commands::validate::Args),
+    /// Reformat configuration files in the canonical style.
+    Fmt(commands::fmt::Args),
     /// Show changes required by the current configuration.
     Plan(commands::plan::Args),
     /// Create or update infrastructure.
@@ -147,6 +149,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(a) => commands::init::run(a, g),
         Command::Validate(a) => commands::validate::run(a, g),
+        Command::Fmt(a) => commands::fmt::run(a, g),
         Command::Plan(a) => commands::plan::run(a, g),
         Command::Show(a) => commands::show::run(a, g),
         Command::Graph(a) => commands::graph::run(a, g),

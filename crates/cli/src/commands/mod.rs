@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod console;
+pub mod fmt;
 pub mod graph;
 pub mod helm;
 pub mod import;

@@ -3,6 +3,7 @@
 mod apply;
 mod config;
 mod crash;
+mod fmt;
 mod guide;
 mod helm;
 mod import_blocks;
