@@ -69,8 +69,8 @@ fn held_out_tf1_11_vectors_pass() {
 }
 
 /// The cases of the Terraform 1.0.3 set whose outcome 1.11.4 kept: they
-/// still pass as 1.0.3 recorded them (the six whose outcome changed are
-/// checked only against 1.11.4).
+/// still pass as 1.0.3 recorded them (those whose recorded outcome changed
+/// are checked only against 1.11.4).
 #[test]
 fn tf1_0_vectors_whose_outcome_1_11_kept_pass() {
     let (Some(old), Some(new)) = (
