@@ -21,6 +21,7 @@ mod scan;
 use std::sync::Arc;
 
 use meshform_lang::{Diagnostics, SourceFile};
+use unicode_normalization::UnicodeNormalization;
 
 use scan::{Kind, Token};
 
@@ -190,6 +191,9 @@ impl Walker<'_> {
         if let Some(range) = labels_range {
             let mut tokens = Vec::new();
             for label in labels.into_iter().flatten() {
+                // A label is written back from its string value, which is
+                // in Unicode normal form C as every cty string is.
+                let label: String = label.nfc().collect();
                 tokens.extend(quoted_string(&label));
             }
             self.edits.push(Edit { range, tokens });
@@ -393,6 +397,7 @@ mod tests {
             "variable \"v\" {\n  type = list(string)\n}\nvariable \"w\" {\n  type = map(any)\n}\n",
         );
         check("c = \"${\n  x ?\n  1 : 2\n}\"\n", "c = (x ?\n1 : 2)\n");
+        check("b \"e\\u0301\" {}\n", "b \"\u{e9}\" {}\n");
     }
 
     #[test]
